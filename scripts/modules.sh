@@ -1,0 +1,27 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# modules.sh <x86_64|s390> [CLIPPY=1]: builds the project's modules against the
+# cached test kernel into build/<arch>/ and prints that directory. Warnings
+# are errors (C: -Werror, Rust: -Dwarnings with the kernel's own lint set).
+set -euo pipefail
+A=${1:?usage: modules.sh x86_64|s390}
+shift
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(dirname "$HERE")
+KB=$("$HERE/kernel.sh" "$A")
+OUT=$TOP/build/$A
+mkdir -p "$OUT"
+LOG=$OUT/modules.log
+if ! "$KB/kmake" -s M="$TOP" MO="$OUT" KCFLAGS=-Werror KRUSTFLAGS=-Dwarnings \
+	CLIPPY_DRIVER=/usr/bin/clippy-driver -j"$(nproc)" "$@" modules >"$LOG" 2>&1; then
+	cat "$LOG" >&2
+	echo "modules.sh($A): module build failed" >&2
+	exit 1
+fi
+if grep -q "warning" "$LOG"; then
+	cat "$LOG" >&2
+	echo "modules.sh($A): warnings in the module build" >&2
+	exit 1
+fi
+echo "$OUT"

@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# ap-rs: the two commands that matter are `make run` and `make check`; both
+# install what is missing and build the cached test kernels first.
+# (The kernel build itself reads ./Kbuild, not this file.)
+
+ARCH ?= x86_64
+SIM ?=
+
+.PHONY: all run check shell s390 modules host-test kernel setup clean help
+
+all: modules
+
+help:
+	@echo "make run     boot the test VM and show the simulated AP bus (and the demo)"
+	@echo "make check   every test layer, both architectures; ends with 'N passed, N failed'"
+	@echo "make shell   the test VM at a prompt, modules loaded (ARCH=x86_64|s390, SIM=spec)"
+	@echo "make s390    cross-build the modules for s390x"
+	@echo "make modules build the modules for ARCH into build/ARCH"
+
+setup:
+	@scripts/toolchain.sh >/dev/null
+
+kernel: setup
+	@scripts/kernel.sh $(ARCH)
+
+modules:
+	@scripts/modules.sh $(ARCH)
+
+s390:
+	@scripts/modules.sh s390
+
+run:
+	@scripts/run.sh
+
+check:
+	@scripts/check.sh
+
+shell:
+	@tests/vm/run.sh --arch $(ARCH) --shell $(if $(SIM),--sim "$(SIM)")
+
+host-test:
+	@cargo test --workspace
+
+clean:
+	rm -rf build target

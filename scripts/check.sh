@@ -1,0 +1,83 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check: every test layer. Each layer adds to the totals; the last line
+# is "N passed, N failed" and the exit status is non-zero on any failure.
+#   host: rustfmt, clippy -D warnings, cargo test (unit + property tests)
+#   kernel: rustfmt of the kernel crates, module build for x86_64 and s390x
+#           with warnings as errors and the kernel's clippy lints
+#   VM: KUnit + the VM suite, booted under qemu TCG on x86_64 and s390x
+set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(dirname "$HERE")
+cd "$TOP"
+export PATH=$HOME/.cargo/bin:$PATH
+ARCHES=${ARCHES:-"x86_64 s390"}
+PASS=0 FAIL=0
+LOGDIR=$TOP/build/check
+mkdir -p "$LOGDIR"
+START=$(date +%s)
+
+step() { # step NAME CMD...: one pass/fail
+	local name=$1; shift
+	local log=$LOGDIR/$(echo "$name" | tr ' /' '__').log
+	local t0=$SECONDS
+	if "$@" >"$log" 2>&1; then
+		PASS=$((PASS + 1)); echo "ok   - $name ($((SECONDS - t0))s)"
+	else
+		FAIL=$((FAIL + 1)); echo "FAIL - $name ($((SECONDS - t0))s)"; tail -40 "$log" | sed 's/^/    /'
+	fi
+}
+
+count() { # count LOG: adds "vm(...): N passed, N failed" or cargo's "test result:" lines
+	local log=$1 p f
+	if grep -q '^vm(.*): [0-9]* passed, [0-9]* failed' "$log"; then
+		p=$(sed -n 's/^vm(.*): \([0-9]*\) passed, \([0-9]*\) failed.*/\1/p' "$log" | tail -1)
+		f=$(sed -n 's/^vm(.*): \([0-9]*\) passed, \([0-9]*\) failed.*/\2/p' "$log" | tail -1)
+	else
+		p=$(grep -o 'test result: [a-zA-Z]*\. [0-9]* passed; [0-9]* failed' "$log" | awk '{s+=$4} END {print s+0}')
+		f=$(grep -o 'test result: [a-zA-Z]*\. [0-9]* passed; [0-9]* failed' "$log" | awk '{s+=$6} END {print s+0}')
+	fi
+	PASS=$((PASS + p)); FAIL=$((FAIL + f))
+}
+
+echo "== set-up"
+if ! scripts/toolchain.sh >"$LOGDIR/toolchain.log" 2>&1; then
+	cat "$LOGDIR/toolchain.log"; echo "0 passed, 1 failed"; exit 1
+fi
+eval "$(scripts/toolchain.sh)"
+
+echo "== host crates"
+step "rustfmt (host crates)" cargo fmt --all -- --check
+step "clippy -D warnings (host crates)" cargo clippy --workspace --all-targets -- -D warnings
+log=$LOGDIR/cargo-test.log
+if cargo test --workspace >"$log" 2>&1; then echo "ok   - cargo test"; else echo "FAIL - cargo test"; grep -E '^test .* FAILED|panicked|error' "$log" | head -20 | sed 's/^/    /'; fi
+count "$log"
+if ! grep -q 'test result:' "$log"; then FAIL=$((FAIL + 1)); echo "FAIL - cargo test ran no tests"; tail -20 "$log"; fi
+
+echo "== kernel crates"
+kfiles=$(find drivers -name '*.rs' | sort)
+step "rustfmt (kernel crates, kernel .rustfmt.toml)" rustfmt --check --edition 2021 --config-path "$KSRC/.rustfmt.toml" $kfiles
+for A in $ARCHES; do
+	step "$A: test kernel (cached)" scripts/kernel.sh "$A"
+	step "$A: modules, -Werror/-Dwarnings, kernel clippy lints" scripts/modules.sh "$A" CLIPPY=1
+done
+
+echo "== VM suites"
+for A in $ARCHES; do
+	log=$LOGDIR/vm-$A.log
+	t0=$SECONDS
+	tests/vm/run.sh --arch "$A" >"$log" 2>&1
+	rc=$?
+	count "$log"
+	if [ $rc = 0 ]; then echo "ok   - VM suite $A ($((SECONDS - t0))s): $(tail -1 "$log")"
+	else
+		echo "FAIL - VM suite $A ($((SECONDS - t0))s): $(tail -1 "$log")"
+		grep -E '^not ok|^# ' "$log" | head -60 | sed 's/^/    /'
+		grep -q '^vm(' "$log" || { FAIL=$((FAIL + 1)); tail -30 "$log" | sed 's/^/    /'; }
+	fi
+done
+
+echo "== total time $(( $(date +%s) - START ))s"
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" = 0 ]

@@ -1,0 +1,122 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boots the test kernel under qemu (TCG) with the project's modules and runs
+# the VM tests; prints TAP and ends with "vm(<arch>): N passed, N failed".
+#
+#   tests/vm/run.sh [--arch x86_64|s390] [--sim SPEC] [--timeout SECONDS]
+#                   [--only NAME] [--no-tests] [--shell] [--demo SCRIPT]
+#                   [EXTRA_TEST.sh ...]
+#
+# --sim SPEC     the simulated machine (ap.ko sim= parameter; ';' or ' '
+#                separated, see Documentation/testing.rst). x86_64 always runs
+#                on the simulator; on s390 the runner passes sim=default unless
+#                --sim is given, because qemu TCG has no AP facility.
+# --only NAME    run only tests/vm/tests/NAME.sh (plus the extra scripts)
+# --no-tests     run only the extra scripts given on the command line
+# --shell        boot to an interactive prompt with the modules loaded
+# --demo SCRIPT  run SCRIPT in the VM (after loading the modules) and show it
+# Extra test scripts are copied into the VM and run like the in-tree ones.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+A=x86_64 SIMSPEC= TIMEOUT=120 ONLY= NOTESTS= SHELLMODE= DEMO=
+EXTRA=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--arch) A=$2; shift 2 ;;
+	--sim) SIMSPEC=$2; shift 2 ;;
+	--timeout) TIMEOUT=$2; shift 2 ;;
+	--only) ONLY=$2; shift 2 ;;
+	--no-tests) NOTESTS=1; shift ;;
+	--shell) SHELLMODE=1; shift ;;
+	--demo) DEMO=$2; shift 2 ;;
+	-*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+	*) EXTRA+=("$(readlink -f "$1")"); shift ;;
+	esac
+done
+[ "$A" = s390x ] && A=s390
+eval "$("$TOP/scripts/toolchain.sh")"
+KB=$("$TOP/scripts/kernel.sh" "$A")
+OUT=$("$TOP/scripts/modules.sh" "$A")
+KIMG=$KB/$(cat "$KB/.ap-rs-kimg")
+
+case $A in
+x86_64)
+	CC=gcc BB=/bin/busybox
+	QEMU=(qemu-system-x86_64 -accel tcg -cpu max)
+	APPEND="console=ttyS0 quiet panic=-1" ;;
+s390)
+	CC=s390x-linux-gnu-gcc BB=$BUSYBOX_S390
+	read -r -a QEMU <<<"$QEMU_S390"
+	QEMU+=(-machine s390-ccw-virtio -accel tcg)
+	APPEND="console=ttysclp0 quiet panic=-1"
+	[ -n "$SIMSPEC" ] || SIMSPEC=default ;;
+*) echo "run.sh: unknown arch $A" >&2; exit 2 ;;
+esac
+
+# Test programs, built static for the target.
+mkdir -p "$OUT/progs"
+for src in "$HERE"/progs/*.c; do
+	exe=$OUT/progs/$(basename "$src" .c)
+	if [ ! -x "$exe" ] || [ "$src" -nt "$exe" ]; then
+		$CC -static -O2 -Wall -Werror -o "$exe" "$src"
+	fi
+done
+
+# The initramfs.
+IR=$(mktemp -d)
+trap 'rm -rf "$IR"' EXIT
+mkdir -p "$IR"/{bin,proc,sys,dev,tmp,m,lib,etc,tests/extra}
+cp "$BB" "$IR/bin/busybox"
+cp "$HERE/init" "$IR/init"
+cp "$HERE/lib.sh" "$IR/lib/vmtest.sh"
+cp "$HERE/uevent-log" "$IR/bin/uevent-log"
+cp "$OUT"/progs/* "$IR/bin/"
+find "$OUT/drivers" -name '*.ko' -exec cp {} "$IR/m/" \;
+for k in drivers/vfio/mdev/mdev.ko; do [ -f "$KB/$k" ] && cp "$KB/$k" "$IR/m/"; done
+[ -n "$SIMSPEC" ] && printf '%s\n' "$SIMSPEC" >"$IR/etc/aprs-sim"
+if [ -z "$NOTESTS" ] && [ -z "$SHELLMODE" ] && [ -z "$DEMO" ]; then
+	if [ -n "$ONLY" ]; then cp "$HERE/tests/$ONLY.sh" "$IR/tests/"; else cp "$HERE"/tests/*.sh "$IR/tests/"; fi
+fi
+for e in "${EXTRA[@]}"; do cp "$e" "$IR/tests/extra/"; done
+[ -n "$DEMO" ] && cp "$DEMO" "$IR/etc/aprs-demo"
+chmod +x "$IR/init"
+CPIO=$OUT/initramfs.cpio
+(cd "$IR" && find . -print0 | cpio --null -o -H newc --owner=0:0 --quiet) >"$CPIO"
+
+APPEND="$APPEND aprs.timeout=$TIMEOUT"
+if [ -n "$SHELLMODE" ]; then
+	exec "${QEMU[@]}" -m 1024 -smp 2 -kernel "$KIMG" -initrd "$CPIO" \
+		-append "$APPEND aprs.shell" -nographic -no-reboot
+fi
+
+LOG=$OUT/vm-console.log
+set +e
+timeout 2400 "${QEMU[@]}" -m 1024 -smp 2 -kernel "$KIMG" -initrd "$CPIO" -append "$APPEND" \
+	-nographic -monitor none -no-reboot </dev/null 2>&1 | tr -d '\r' >"$LOG"
+set -e
+
+if [ -n "$DEMO" ]; then
+	sed -n '/@@boot/,/@@done/p' "$LOG" | grep -v '^@@'
+	grep -q '^@@done' "$LOG" || { echo "run.sh: the demo did not finish (see $LOG)" >&2; exit 1; }
+	exit 0
+fi
+
+# Results as TAP.
+pass=0 fail=0 n=0
+while IFS= read -r line; do
+	case $line in
+	"@@ok "*) n=$((n + 1)); pass=$((pass + 1)); echo "ok $n - [$A] ${line#@@ok }" ;;
+	"@@notok "*) n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - [$A] ${line#@@notok }" ;;
+	"# "*) echo "$line" ;;
+	esac
+done < <(grep -a -E '^(@@ok |@@notok |# )' "$LOG")
+if ! grep -q '^@@done' "$LOG"; then
+	n=$((n + 1)); fail=$((fail + 1))
+	echo "not ok $n - [$A] the VM ran to the end (see $LOG)"
+	tail -30 "$LOG" | sed 's/^/# /'
+fi
+echo "1..$n"
+echo "vm($A): $pass passed, $fail failed"
+[ "$fail" = 0 ]

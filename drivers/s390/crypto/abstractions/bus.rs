@@ -1,0 +1,404 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A bus type owned by a Rust driver, with its bus attributes and a root device.
+//!
+//! The C driver core keeps bus attributes as `struct bus_attribute`, whose callbacks receive only
+//! the `struct bus_type` pointer. [`Bus`] embeds that `struct bus_type`, so every callback finds its
+//! way back to the Rust data with `container_of!`. Attribute tables are static and built by
+//! [`bus_attribute_table!`]; each entry carries a numeric id that is handed to [`BusOps`].
+
+use core::{
+    marker::PhantomPinned,
+    sync::atomic::{AtomicBool, Ordering},
+};
+use kernel::{
+    bindings,
+    error::{from_err_ptr, to_result},
+    ffi::{c_char, c_int},
+    prelude::*,
+    str::as_char_ptr_in_const_context,
+    types::Opaque,
+};
+
+/// What a bus's Rust data must provide: the bus attribute callbacks.
+pub trait BusOps: Send + Sync + 'static {
+    /// Formats attribute `id` into `buf` (one page, output is cut at the end of the page).
+    fn show(&self, id: u32, buf: &mut ShowBuf<'_>) -> Result;
+
+    /// Handles a write of `input` to attribute `id`. On success the whole write is consumed.
+    fn store(&self, id: u32, input: &[u8]) -> Result;
+}
+
+/// The output page of a sysfs `show` callback.
+pub struct ShowBuf<'a> {
+    page: &'a mut [u8],
+    len: usize,
+}
+
+impl ShowBuf<'_> {
+    /// The bytes written so far.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether nothing was written.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The unused rest of the page, to be filled by a writer that reports its length to
+    /// [`ShowBuf::advance`].
+    pub fn rest(&mut self) -> &mut [u8] {
+        self.page.get_mut(self.len..).unwrap_or_default()
+    }
+
+    /// Records that `n` more bytes of [`ShowBuf::rest`] were filled (bounded by the page).
+    pub fn advance(&mut self, n: usize) {
+        self.len = core::cmp::min(self.len.saturating_add(n), self.page.len());
+    }
+}
+
+impl core::fmt::Write for ShowBuf<'_> {
+    /// Appends `s`, cutting it at the end of the page like `sysfs_emit()`.
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        let rest = self.rest();
+        let n = core::cmp::min(rest.len(), s.len());
+        rest[..n].copy_from_slice(&s.as_bytes()[..n]);
+        self.advance(n);
+        Ok(())
+    }
+}
+
+/// A `struct bus_attribute` that may live in a `static`.
+#[repr(transparent)]
+pub struct BusAttribute(bindings::bus_attribute);
+
+// SAFETY: the attribute is immutable after construction; the driver core only reads it, from any
+// thread.
+unsafe impl Sync for BusAttribute {}
+
+impl BusAttribute {
+    /// An attribute named `name` with permission bits `mode` and callbacks dispatching to
+    /// `T`'s [`BusOps`] with `ID`. Read-only modes get no store callback and vice versa.
+    pub const fn new<T: BusOps, const ID: u32>(name: &'static CStr, mode: u16) -> Self {
+        // SAFETY: all-zero is a valid `struct bus_attribute` (null pointers, no callbacks, zeroed
+        // lockdep keys that sysfs does not use for static attributes).
+        let mut a: bindings::bus_attribute = unsafe { core::mem::zeroed() };
+        a.attr.name = as_char_ptr_in_const_context(name);
+        a.attr.mode = mode;
+        if mode & 0o444 != 0 {
+            a.show = Some(show_callback::<T, ID>);
+        }
+        if mode & 0o222 != 0 {
+            a.store = Some(store_callback::<T, ID>);
+        }
+        Self(a)
+    }
+}
+
+/// The null-terminated attribute pointer array of a [`bus_attribute_table!`].
+#[repr(transparent)]
+pub struct AttributePointers<const N: usize>([*mut bindings::attribute; N]);
+
+/// A `struct attribute_group` (without a directory name) that may live in a `static`.
+#[repr(transparent)]
+pub struct AttributeGroup(bindings::attribute_group);
+
+/// The null-terminated group list handed to `bus_type.bus_groups`.
+#[repr(transparent)]
+pub struct AttributeGroups([*const bindings::attribute_group; 2]);
+
+// SAFETY: immutable after construction; only read by the driver core.
+unsafe impl<const N: usize> Sync for AttributePointers<N> {}
+// SAFETY: immutable after construction; only read by the driver core.
+unsafe impl Sync for AttributeGroup {}
+// SAFETY: immutable after construction; only read by the driver core.
+unsafe impl Sync for AttributeGroups {}
+
+impl<const N: usize> AttributePointers<N> {
+    /// The pointers to `attrs`, then null; `N` must be `M + 1` (checked at compile time).
+    pub const fn new<const M: usize>(attrs: &'static [BusAttribute; M]) -> Self {
+        const { assert!(N == M + 1) };
+        let mut ptrs = [core::ptr::null_mut(); N];
+        let mut i = 0;
+        while i < M {
+            ptrs[i] = (&raw const attrs[i].0.attr).cast_mut();
+            i += 1;
+        }
+        Self(ptrs)
+    }
+}
+
+impl AttributeGroup {
+    /// A group over the pointer array `ptrs`.
+    pub const fn new<const N: usize>(ptrs: &'static AttributePointers<N>) -> Self {
+        // SAFETY: all-zero is a valid `struct attribute_group` (no name, no callbacks).
+        let mut g: bindings::attribute_group = unsafe { core::mem::zeroed() };
+        g.__bindgen_anon_2.attrs = ptrs.0.as_ptr().cast_mut();
+        Self(g)
+    }
+}
+
+impl AttributeGroups {
+    /// The list holding just `group`.
+    pub const fn new(group: &'static AttributeGroup) -> Self {
+        Self([&raw const group.0, core::ptr::null()])
+    }
+
+    /// The pointer for `bus_type.bus_groups`.
+    pub const fn as_ptr(&'static self) -> *const *const bindings::attribute_group {
+        self.0.as_ptr()
+    }
+}
+
+/// Builds the static attribute table of a bus and a function returning its group list.
+///
+/// ```ignore
+/// bus_attribute_table!(fn ap_bus_groups for ApBus {
+///     (c"apmask", 0o644, ATTR_APMASK),
+/// });
+/// ```
+#[macro_export]
+macro_rules! bus_attribute_table {
+    (fn $fname:ident for $t:ty { $( ($name:expr, $mode:expr, $id:expr) ),* $(,)? }) => {
+        fn $fname() -> *const *const ::kernel::bindings::attribute_group {
+            use $crate::abs::bus::{AttributeGroup, AttributeGroups, AttributePointers, BusAttribute};
+            const ATTRS_N: usize = [$( $id ),*].len();
+            static ATTRS: [BusAttribute; ATTRS_N] =
+                [$( BusAttribute::new::<$t, { $id }>($name, $mode) ),*];
+            static PTRS: AttributePointers<{ ATTRS_N + 1 }> = AttributePointers::new(&ATTRS);
+            static GROUP: AttributeGroup = AttributeGroup::new(&PTRS);
+            static GROUPS: AttributeGroups = AttributeGroups::new(&GROUP);
+            GROUPS.as_ptr()
+        }
+    };
+}
+
+/// A registered bus type whose callbacks reach `T`.
+///
+/// # Invariants
+///
+/// While `registered` is true, `raw` is registered with the driver core and its callbacks may run
+/// at any time; they only use the shared reference to `data`.
+#[pin_data(PinnedDrop)]
+pub struct Bus<T: BusOps> {
+    #[pin]
+    raw: Opaque<bindings::bus_type>,
+    #[pin]
+    data: T,
+    registered: AtomicBool,
+    #[pin]
+    _pin: PhantomPinned,
+}
+
+// SAFETY: the `bus_type` is written only before registration and afterwards only read by the
+// driver core, which synchronises its own state; `T` is `Send`.
+unsafe impl<T: BusOps> Send for Bus<T> {}
+// SAFETY: shared references only reach the immutable `bus_type` and `T`, which is `Sync`.
+unsafe impl<T: BusOps> Sync for Bus<T> {}
+
+impl<T: BusOps> Bus<T> {
+    /// A bus named `name` (not yet registered) around `data`.
+    pub fn new(
+        name: &'static CStr,
+        groups: *const *const bindings::attribute_group,
+        data: impl PinInit<T, Error>,
+    ) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            raw <- Opaque::ffi_init(move |slot: *mut bindings::bus_type| {
+                // SAFETY: `slot` is valid for writes of a `bus_type`; all-zero is a valid one.
+                unsafe {
+                    slot.write(core::mem::zeroed());
+                    (*slot).name = name.as_char_ptr();
+                    (*slot).bus_groups = groups;
+                }
+            }),
+            data <- data,
+            registered: AtomicBool::new(false),
+            _pin: PhantomPinned,
+        }? Error)
+    }
+
+    /// Registers the bus with the driver core: `/sys/bus/<name>` appears.
+    ///
+    /// `Bus` is `!Unpin` and only built through [`PinInit`], so `self` is pinned.
+    pub fn register(&self) -> Result {
+        // SAFETY: `raw` was initialised in `new` and is pinned (see above); it stays valid until
+        // `drop` unregisters it.
+        to_result(unsafe { bindings::bus_register(self.raw.get()) })?;
+        // INVARIANT: the bus is registered now.
+        self.registered.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// The driver data.
+    pub fn data(&self) -> &T {
+        &self.data
+    }
+
+    /// The raw `struct bus_type`.
+    pub fn as_raw(&self) -> *const bindings::bus_type {
+        self.raw.get()
+    }
+
+    /// # Safety
+    ///
+    /// `bus` must be the `raw` field of a live, pinned `Bus<T>`.
+    unsafe fn from_raw<'a>(bus: *const bindings::bus_type) -> &'a Self {
+        // SAFETY: guaranteed by the caller.
+        unsafe { &*kernel::container_of!(bus.cast_mut().cast::<Opaque<bindings::bus_type>>(), Self, raw) }
+    }
+}
+
+#[pinned_drop]
+impl<T: BusOps> PinnedDrop for Bus<T> {
+    fn drop(self: Pin<&mut Self>) {
+        if self.registered.load(Ordering::Acquire) {
+            // SAFETY: registered in `register` (type invariant); after this no callback runs.
+            unsafe { bindings::bus_unregister(self.raw.get()) };
+        }
+    }
+}
+
+/// Converts a callback result into what sysfs expects.
+fn ret(r: Result<usize>) -> isize {
+    match r {
+        Ok(n) => n as isize,
+        Err(e) => e.to_errno() as isize,
+    }
+}
+
+/// # Safety
+///
+/// Called by the driver core with the `bus_type` of a registered `Bus<T>` and a page buffer.
+unsafe extern "C" fn show_callback<T: BusOps, const ID: u32>(
+    bus: *const bindings::bus_type,
+    buf: *mut c_char,
+) -> isize {
+    // SAFETY: attributes built for `T` are only installed on a `Bus<T>`.
+    let bus = unsafe { Bus::<T>::from_raw(bus) };
+    // SAFETY: sysfs passes a buffer of `PAGE_SIZE` bytes, exclusively ours during the call.
+    let page = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), kernel::page::PAGE_SIZE) };
+    let mut out = ShowBuf { page, len: 0 };
+    ret(bus.data.show(ID, &mut out).map(|()| out.len))
+}
+
+/// # Safety
+///
+/// Called by the driver core with the `bus_type` of a registered `Bus<T>` and `count` bytes.
+unsafe extern "C" fn store_callback<T: BusOps, const ID: u32>(
+    bus: *const bindings::bus_type,
+    buf: *const c_char,
+    count: usize,
+) -> isize {
+    // SAFETY: attributes built for `T` are only installed on a `Bus<T>`.
+    let bus = unsafe { Bus::<T>::from_raw(bus) };
+    // SAFETY: sysfs passes `count` readable bytes (plus a terminating NUL) for the call.
+    let input = unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), count) };
+    ret(bus.data.store(ID, input).map(|()| count))
+}
+
+/// A root device (`/sys/devices/<name>`), unregistered on drop.
+///
+/// # Invariants
+///
+/// `dev` is a device returned by `__root_device_register` and not yet unregistered.
+pub struct RootDevice {
+    dev: *mut bindings::device,
+}
+
+// SAFETY: the driver core synchronises all device operations we use.
+unsafe impl Send for RootDevice {}
+// SAFETY: as above; `&RootDevice` only sends uevents.
+unsafe impl Sync for RootDevice {}
+
+impl RootDevice {
+    /// Registers `/sys/devices/<name>`.
+    pub fn register(name: &CStr, module: &'static ThisModule) -> Result<Self> {
+        // SAFETY: `name` is a valid C string; the module pointer is our own.
+        let dev = from_err_ptr(unsafe {
+            bindings::__root_device_register(name.as_char_ptr(), module.as_ptr())
+        })?;
+        // INVARIANT: registered just now.
+        Ok(Self { dev })
+    }
+
+    /// The raw device.
+    pub fn as_raw(&self) -> *mut bindings::device {
+        self.dev
+    }
+
+    /// Makes the root device a member of `bus` without adding it to the bus's device list, so
+    /// that its uevents pass the driver core's filter and carry `SUBSYSTEM=<bus>`.
+    pub fn set_bus<T: BusOps>(&self, bus: &Bus<T>) {
+        // SAFETY: `dev` is registered (type invariant); the C AP bus sets the same field right
+        // after `root_device_register()`. `bus` outlives the device: the bus owner unregisters
+        // the root device before the bus memory goes away.
+        unsafe { (*self.dev).bus = bus.as_raw() };
+    }
+
+    /// Sends a CHANGE uevent carrying the `KEY=value` strings in `env`.
+    pub fn change_uevent(&self, env: &[&CStr]) -> Result {
+        uevent_env(self.dev, env)
+    }
+}
+
+impl Drop for RootDevice {
+    fn drop(&mut self) {
+        // SAFETY: registered (type invariant) and unregistered only here.
+        unsafe { bindings::root_device_unregister(self.dev) };
+    }
+}
+
+/// Sends a CHANGE uevent on `dev` with up to 8 environment strings.
+fn uevent_env(dev: *mut bindings::device, env: &[&CStr]) -> Result {
+    let mut envp: [*mut c_char; 9] = [core::ptr::null_mut(); 9];
+    if env.len() >= envp.len() {
+        return Err(EINVAL);
+    }
+    for (slot, s) in envp.iter_mut().zip(env) {
+        *slot = s.as_char_ptr().cast_mut();
+    }
+    // SAFETY: `dev` is a registered device; `envp` is a null-terminated array of C strings that
+    // outlive the call (the kernel copies them).
+    let rc: c_int = unsafe {
+        bindings::kobject_uevent_env(
+            &raw mut (*dev).kobj,
+            bindings::kobject_action_KOBJ_CHANGE,
+            envp.as_mut_ptr(),
+        )
+    };
+    to_result(rc)
+}
+
+#[kunit_tests(ap_rs_bus_abstractions)]
+mod tests {
+    use super::ShowBuf;
+    use core::fmt::Write;
+
+    #[test]
+    fn show_buf_cuts_at_the_end_of_the_page() {
+        let mut page = [0u8; 8];
+        let mut b = ShowBuf {
+            page: &mut page,
+            len: 0,
+        };
+        assert!(write!(b, "0123").is_ok());
+        assert!(write!(b, "456789").is_ok());
+        assert_eq!(b.len(), 8);
+        assert_eq!(&page, b"01234567");
+    }
+
+    #[test]
+    fn show_buf_advance_is_bounded() {
+        let mut page = [0u8; 4];
+        let mut b = ShowBuf {
+            page: &mut page,
+            len: 0,
+        };
+        b.advance(3);
+        b.advance(usize::MAX);
+        assert_eq!(b.len(), 4);
+        assert!(b.rest().is_empty());
+    }
+}

@@ -246,7 +246,13 @@ impl<T: BusOps> Bus<T> {
     /// `bus` must be the `raw` field of a live, pinned `Bus<T>`.
     unsafe fn from_raw<'a>(bus: *const bindings::bus_type) -> &'a Self {
         // SAFETY: guaranteed by the caller.
-        unsafe { &*kernel::container_of!(bus.cast_mut().cast::<Opaque<bindings::bus_type>>(), Self, raw) }
+        unsafe {
+            &*kernel::container_of!(
+                bus.cast_mut().cast::<Opaque<bindings::bus_type>>(),
+                Self,
+                raw
+            )
+        }
     }
 }
 
@@ -278,7 +284,8 @@ unsafe extern "C" fn show_callback<T: BusOps, const ID: u32>(
     // SAFETY: attributes built for `T` are only installed on a `Bus<T>`.
     let bus = unsafe { Bus::<T>::from_raw(bus) };
     // SAFETY: sysfs passes a buffer of `PAGE_SIZE` bytes, exclusively ours during the call.
-    let page = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), kernel::page::PAGE_SIZE) };
+    let page =
+        unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), kernel::page::PAGE_SIZE) };
     let mut out = ShowBuf { page, len: 0 };
     ret(bus.data.show(ID, &mut out).map(|()| out.len))
 }

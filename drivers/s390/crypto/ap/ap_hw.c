@@ -8,15 +8,7 @@
  */
 #include <linux/kernel.h>
 #include <asm/ap.h>
-#include <asm/io.h>
-
-int ap_rs_hw_available(void);
-int ap_rs_hw_qci(void *block);
-u32 ap_rs_hw_tapq(u16 qid, int tbit, u64 *info);
-u32 ap_rs_hw_rapq(u16 qid, int fbit);
-u32 ap_rs_hw_zapq(u16 qid, int fbit);
-u32 ap_rs_hw_aqic(u16 qid, u64 ctrl, u64 nib);
-u32 ap_rs_hw_qact(u16 qid, int ifbit, u64 *info);
+#include <ap-rs/ap_helpers.h>
 
 static u32 status_word(struct ap_queue_status st)
 {

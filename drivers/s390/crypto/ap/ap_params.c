@@ -6,6 +6,7 @@
  */
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <ap-rs/ap_helpers.h>
 
 static char *apmask;
 module_param(apmask, charp, 0440);
@@ -18,10 +19,6 @@ MODULE_PARM_DESC(aqmask, "AP usage domain permission mask (absolute or relative 
 static char *sim;
 module_param(sim, charp, 0440);
 MODULE_PARM_DESC(sim, "Run on the simulated AP facility with this machine description ('' or 'default' for the default machine). Always used where there are no AP instructions.");
-
-const char *ap_rs_param_apmask(void);
-const char *ap_rs_param_aqmask(void);
-const char *ap_rs_param_sim(void);
 
 const char *ap_rs_param_apmask(void) { return apmask; }
 const char *ap_rs_param_aqmask(void) { return aqmask; }

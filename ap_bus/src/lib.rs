@@ -5,6 +5,7 @@
 //! queue ids ([`ids`]), 256-bit MSB0 masks ([`mask`]), the exact C parsers of the sysfs
 //! attributes ([`parse`]), the AP instruction data layouts ([`hw`]), host ownership rules
 //! ([`owner`]), the AP facility interface ([`facility`]) with a simulated machine ([`sim`]),
+//! the decisions of a bus scan ([`scan`]), the host queue state machine ([`queue_sm`]),
 //! and the byte-exact sysfs output formats ([`text`]).
 //!
 //! The crate is `#![no_std]`, uses `core` only, allocates nothing and contains no `unsafe`.
@@ -22,5 +23,7 @@ pub mod ids;
 pub mod mask;
 pub mod owner;
 pub mod parse;
+pub mod queue_sm;
+pub mod scan;
 pub mod sim;
 pub mod text;

@@ -489,11 +489,107 @@ pub fn parse_zero_one(s: &[u8]) -> Result<bool, ParseError> {
     }
 }
 
+/// What a `poll_thread` write does.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum PollThreadOp {
+    /// Start the `appoll` thread (a `kthread_run` error is the write's error).
+    Start,
+    /// Stop it.
+    Stop,
+    /// Nothing: start asked while it runs or while interrupts are in use (the write still
+    /// succeeds and `poll_thread` keeps reading 0 with interrupts), or stop asked while it
+    /// does not run.
+    Nothing,
+}
+
+/// `poll_thread_store`: [`kstrtobool`] (its EINVAL passes through), then start
+/// (`ap_poll_thread_start`: not with interrupts `irq`, not twice) or stop.
+pub fn parse_poll_thread(s: &[u8], irq: bool, running: bool) -> Result<PollThreadOp, ParseError> {
+    let on = kstrtobool(s)?;
+    Ok(if on && !irq && !running {
+        PollThreadOp::Start
+    } else if !on && running {
+        PollThreadOp::Stop
+    } else {
+        PollThreadOp::Nothing
+    })
+}
+
+/// What a card `config` write does after parsing.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct CardConfigStore {
+    /// `Some(true)`: call `sclp_ap_configure(id)` first, `Some(false)`:
+    /// `sclp_ap_deconfigure(id)`; its error (EOPNOTSUPP, ENOMEM, EIO) is the write's error
+    /// and nothing else happens. `None`: no SCLP call (the value equals the flag).
+    pub sclp: Option<bool>,
+    /// The card's new `config` flag; `CONFIG=<new>` is then sent on the card **always**,
+    /// also when nothing changed.
+    pub config: bool,
+}
+
+/// Card `config_store`: [`parse_zero_one`] (EINVAL), then the SCLP call if the value differs
+/// from the card's flag `current`.
+pub fn parse_card_config(s: &[u8], current: bool) -> Result<CardConfigStore, ParseError> {
+    let cfg = parse_zero_one(s)?;
+    Ok(CardConfigStore {
+        sclp: (cfg != current).then_some(cfg),
+        config: cfg,
+    })
+}
+
+/// `PAGE_SIZE - 1`: `__device_set_driver_override` refuses a store `count` of this or more.
+pub const DRIVER_OVERRIDE_MAX_COUNT: usize = 4095;
+
+/// `__device_set_driver_override(dev, buf, count)` (drivers/base/dd.c, Linux 7.3) up to the
+/// allocation: EINVAL if `count >= 4095`; else the name is the C string `s` (up to its first
+/// NUL, whatever `count` says) cut at its first `\n`; an empty name (`""`, `"\n"`,
+/// `"\nxyz"`) clears the override (`None`). Nothing else is checked: spaces and any other
+/// bytes are kept. For a sysfs store `s` is the `count` bytes of the buffer (kernfs puts a NUL
+/// after them).
+pub fn parse_driver_override(s: &[u8], count: usize) -> Result<Option<&[u8]>, ParseError> {
+    if count >= DRIVER_OVERRIDE_MAX_COUNT {
+        return Err(ParseError::Inval);
+    }
+    let s = c_str(s);
+    let name = match s.iter().position(|&c| c == b'\n') {
+        Some(i) => s.get(..i).unwrap_or(s),
+        None => s,
+    };
+    Ok(if name.is_empty() { None } else { Some(name) })
+}
+
+/// The queue attribute `driver_override_store` of ap_queue.c (Linux 7.3), up to the
+/// allocation (ENOMEM is the glue's): under `ap_attr_mutex`, EINVAL while
+/// `ap_apmask_aqmask_in_use` (`masks_in_use`), then [`parse_driver_override`]. On success
+/// the glue replaces the name and updates the override counter with
+/// [`driver_override_counter`]; the write returns `count`. Nothing is reprobed.
+pub fn driver_override_store(
+    s: &[u8],
+    count: usize,
+    masks_in_use: bool,
+) -> Result<Option<&[u8]>, ParseError> {
+    if masks_in_use {
+        return Err(ParseError::Inval);
+    }
+    parse_driver_override(s, count)
+}
+
+/// `ap_driver_override_ctr` after a successful override store: decremented when an override
+/// was set and is now cleared, incremented when none was set and one is now, else unchanged.
+pub const fn driver_override_counter(ctr: u32, was_set: bool, now_set: bool) -> u32 {
+    match (was_set, now_set) {
+        (true, false) => ctr.saturating_sub(1),
+        (false, true) => ctr.saturating_add(1),
+        _ => ctr,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::format;
     use std::string::String;
+    use std::vec;
     use std::vec::Vec;
 
     fn hexmask(s: &str) -> Mask {
@@ -905,6 +1001,89 @@ mod tests {
         assert_eq!(parse_zero_one(b"y"), Err(ParseError::Inval));
         assert_eq!(ParseError::Inval.errno(), 22);
         assert_eq!(ParseError::Range.errno(), 34);
+    }
+
+    #[test]
+    fn poll_thread_store() {
+        use PollThreadOp::*;
+        assert_eq!(parse_poll_thread(b"1", false, false), Ok(Start));
+        assert_eq!(parse_poll_thread(b"on\n", false, true), Ok(Nothing));
+        assert_eq!(parse_poll_thread(b"y", true, false), Ok(Nothing));
+        assert_eq!(parse_poll_thread(b"0", true, true), Ok(Stop));
+        assert_eq!(parse_poll_thread(b"off", false, false), Ok(Nothing));
+        assert_eq!(
+            parse_poll_thread(b"2", false, false),
+            Err(ParseError::Inval)
+        );
+    }
+
+    #[test]
+    fn card_config_store() {
+        let c = |s: &[u8], cur| parse_card_config(s, cur);
+        assert_eq!(
+            c(b"1\n", false),
+            Ok(CardConfigStore {
+                sclp: Some(true),
+                config: true
+            })
+        );
+        assert_eq!(
+            c(b"0", true),
+            Ok(CardConfigStore {
+                sclp: Some(false),
+                config: false
+            })
+        );
+        assert_eq!(
+            c(b" 1junk", true),
+            Ok(CardConfigStore {
+                sclp: None,
+                config: true
+            })
+        );
+        assert_eq!(c(b"2", true), Err(ParseError::Inval));
+        assert_eq!(c(b"-1", true), Err(ParseError::Inval));
+        // %d keeps the low 32 bits: 2^32 + 1 is 1.
+        assert_eq!(
+            c(b"4294967297", false),
+            Ok(CardConfigStore {
+                sclp: Some(true),
+                config: true
+            })
+        );
+    }
+
+    #[test]
+    fn driver_override() {
+        fn p(s: &[u8]) -> Result<Option<&[u8]>, ParseError> {
+            parse_driver_override(s, s.len())
+        }
+        assert_eq!(p(b"vfio_ap\n"), Ok(Some(&b"vfio_ap"[..])));
+        assert_eq!(p(b"vfio_ap"), Ok(Some(&b"vfio_ap"[..])));
+        assert_eq!(p(b"vfio_ap \n"), Ok(Some(&b"vfio_ap "[..])));
+        assert_eq!(p(b"a\nb"), Ok(Some(&b"a"[..])));
+        assert_eq!(p(b"\n"), Ok(None));
+        assert_eq!(p(b"\nvfio_ap"), Ok(None));
+        assert_eq!(p(b""), Ok(None));
+        assert_eq!(p(b"\0\0\0"), Ok(None));
+        assert_eq!(p(b"cex4queue\0junk"), Ok(Some(&b"cex4queue"[..])));
+        let long = vec![b'a'; 4094];
+        assert_eq!(p(&long), Ok(Some(&long[..])));
+        let long = vec![b'a'; 4095];
+        assert_eq!(p(&long), Err(ParseError::Inval));
+        assert_eq!(parse_driver_override(b"ab", 1), Ok(Some(&b"ab"[..])));
+        assert_eq!(
+            driver_override_store(b"vfio_ap", 7, true),
+            Err(ParseError::Inval)
+        );
+        assert_eq!(
+            driver_override_store(b"vfio_ap", 7, false),
+            Ok(Some(&b"vfio_ap"[..]))
+        );
+        assert_eq!(driver_override_counter(0, false, true), 1);
+        assert_eq!(driver_override_counter(1, true, false), 0);
+        assert_eq!(driver_override_counter(1, true, true), 1);
+        assert_eq!(driver_override_counter(0, true, false), 0);
     }
 
     #[test]

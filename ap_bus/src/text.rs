@@ -7,7 +7,7 @@
 
 use core::fmt;
 
-use super::hw::{QciInfo, QciMask};
+use super::hw::{QciInfo, QciMask, TapqHwInfo};
 use super::mask::Mask;
 use super::owner::PermMask;
 
@@ -67,6 +67,20 @@ impl<'a> BufWriter<'a> {
         self.buf.get(..self.len).unwrap_or(&[])
     }
 
+    /// Appends raw bytes, truncating like [`fmt::Write::write_str`] does.
+    pub fn write_bytes(&mut self, b: &[u8]) {
+        let room = self.buf.get_mut(self.len..).unwrap_or_default();
+        let n = b.len().min(room.len());
+        if n < b.len() {
+            self.truncated = true;
+        }
+        // Both slices have exactly `n` bytes, so the copy has no length-mismatch path.
+        if let (Some(dst), Some(src)) = (room.get_mut(..n), b.get(..n)) {
+            dst.copy_from_slice(src);
+            self.len = self.len.saturating_add(n);
+        }
+    }
+
     /// Forgets the output (the buffer is kept).
     pub fn clear(&mut self) {
         self.len = 0;
@@ -76,16 +90,7 @@ impl<'a> BufWriter<'a> {
 
 impl fmt::Write for BufWriter<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        let room = self.buf.len().saturating_sub(self.len);
-        let n = s.len().min(room);
-        if n < s.len() {
-            self.truncated = true;
-        }
-        let end = self.len.saturating_add(n);
-        if let (Some(dst), Some(src)) = (self.buf.get_mut(self.len..end), s.as_bytes().get(..n)) {
-            dst.copy_from_slice(src);
-            self.len = end;
-        }
+        self.write_bytes(s.as_bytes());
         Ok(())
     }
 }
@@ -174,6 +179,118 @@ pub fn write_ap_functions(w: &mut dyn fmt::Write, fac: u32) -> fmt::Result {
 /// Card `modalias`: `ap:t%02X\n` of the compatible device type.
 pub fn write_modalias(w: &mut dyn fmt::Write, dev_type: u8) -> fmt::Result {
     writeln!(w, "ap:t{dev_type:02X}")
+}
+
+/// A sysfs `%d\n` line (`ap_domain`, `config_time`, `ap_max_domain_id`,
+/// `ap_max_adapter_id`, ...).
+pub fn write_d(w: &mut dyn fmt::Write, v: i32) -> fmt::Result {
+    writeln!(w, "{v}")
+}
+
+/// A sysfs `%u\n` line.
+pub fn write_u(w: &mut dyn fmt::Write, v: u32) -> fmt::Result {
+    writeln!(w, "{v}")
+}
+
+/// A sysfs `%llu\n` (or `%lu\n`, 64 bits on s390) line.
+pub fn write_llu(w: &mut dyn fmt::Write, v: u64) -> fmt::Result {
+    writeln!(w, "{v}")
+}
+
+/// A sysfs flag as `%d\n` of `flag ? 1 : 0`.
+pub fn write_flag(w: &mut dyn fmt::Write, flag: bool) -> fmt::Result {
+    writeln!(w, "{}", u8::from(flag))
+}
+
+/// Card `hwtype`: `%d\n` of the compatible device type.
+pub fn write_hwtype(w: &mut dyn fmt::Write, dev_type: u8) -> fmt::Result {
+    write_d(w, i32::from(dev_type))
+}
+
+/// Card `raw_hwtype`: `%d\n` of the card's TAPQ `at`.
+pub fn write_raw_hwtype(w: &mut dyn fmt::Write, card_hw: TapqHwInfo) -> fmt::Result {
+    write_d(w, i32::from(card_hw.at()))
+}
+
+/// Card `depth`: `%d\n` of `qd + 1`.
+pub fn write_depth(w: &mut dyn fmt::Write, card_hw: TapqHwInfo) -> fmt::Result {
+    write_d(w, i32::from(card_hw.qd()).wrapping_add(1))
+}
+
+/// Card `ap_functions`: [`write_ap_functions`] of the card's masked facility bits (the low
+/// 16 are always 0).
+pub fn write_card_ap_functions(w: &mut dyn fmt::Write, card_hw: TapqHwInfo) -> fmt::Result {
+    write_ap_functions(w, card_hw.card_part().fac())
+}
+
+/// Card `request_count`: `%llu\n` of the card's own counter (incremented for every request
+/// queued on one of its queues). A write (any content) zeroes it and the `request_count`
+/// of every queue of the card that is bound to a driver.
+pub fn write_card_request_count(w: &mut dyn fmt::Write, count: u64) -> fmt::Result {
+    write_llu(w, count)
+}
+
+/// Card `requestq_count` / `pendingq_count`: the `unsigned int` sum over the card's queues
+/// that are bound to a driver, printed with `%d` (so above `INT_MAX` it reads negative).
+pub fn write_card_queue_sum(w: &mut dyn fmt::Write, sum: u32) -> fmt::Result {
+    write_d(w, i32::from_ne_bytes(sum.to_ne_bytes()))
+}
+
+/// Card and queue `config` and `chkstop`: `%d\n`, 0 or 1.
+pub fn write_config(w: &mut dyn fmt::Write, on: bool) -> fmt::Result {
+    write_flag(w, on)
+}
+
+/// Card `max_msg_size`: `%u\n` of [`TapqHwInfo::max_msg_size`] of the card's hwinfo.
+pub fn write_max_msg_size(w: &mut dyn fmt::Write, card_hw: TapqHwInfo) -> fmt::Result {
+    write_u(w, card_hw.max_msg_size())
+}
+
+/// Bus `ap_domain`: `%d\n` of the default domain index (-1 while none is chosen).
+pub fn write_ap_domain(w: &mut dyn fmt::Write, index: i32) -> fmt::Result {
+    write_d(w, index)
+}
+
+/// Bus `ap_interrupts`: `1\n` if the adapter interrupt is registered (`ap_irq_flag`).
+pub fn write_ap_interrupts(w: &mut dyn fmt::Write, irq: bool) -> fmt::Result {
+    write_flag(w, irq)
+}
+
+/// Bus `config_time`: `%d\n` seconds (default 30).
+pub fn write_config_time(w: &mut dyn fmt::Write, seconds: i32) -> fmt::Result {
+    write_d(w, seconds)
+}
+
+/// Bus `poll_thread`: `1\n` while the `appoll` thread exists.
+pub fn write_poll_thread(w: &mut dyn fmt::Write, running: bool) -> fmt::Result {
+    write_flag(w, running)
+}
+
+/// Bus `poll_timeout`: `%lu\n` of `poll_high_timeout` in ns.
+pub fn write_poll_timeout(w: &mut dyn fmt::Write, ns: u64) -> fmt::Result {
+    write_llu(w, ns)
+}
+
+/// Bus `ap_max_domain_id` / `ap_max_adapter_id`: `%d\n`.
+pub fn write_max_id(w: &mut dyn fmt::Write, id: u8) -> fmt::Result {
+    write_d(w, i32::from(id))
+}
+
+/// Bus `scans`: `%llu\n` of the scan counter.
+pub fn write_scans(w: &mut dyn fmt::Write, scans: u64) -> fmt::Result {
+    write_llu(w, scans)
+}
+
+/// Bus `bindings_complete_count`: `%llu\n`.
+pub fn write_bindings_complete_count(w: &mut dyn fmt::Write, count: u64) -> fmt::Result {
+    write_llu(w, count)
+}
+
+/// Queue `driver_override` (read): the override name and `\n`, or just `\n` when none is
+/// set. The name is raw bytes (whatever was written, up to the first newline).
+pub fn write_driver_override(w: &mut BufWriter<'_>, name: Option<&[u8]>) {
+    w.write_bytes(name.unwrap_or(&[]));
+    w.write_bytes(b"\n");
 }
 
 #[cfg(test)]
@@ -285,5 +402,50 @@ mod tests {
         );
         assert_eq!(render(|w| write_ap_functions(w, 0xabcd)), "0x0000ABCD\n");
         assert_eq!(render(|w| write_modalias(w, 14)), "ap:t0E\n");
+        let hw = TapqHwInfo(0)
+            .with_cca(true)
+            .with_apsc(true)
+            .with_class(0x80)
+            .with_bs(2)
+            .with_at(14)
+            .with_ml(8)
+            .with_qd(31);
+        assert_eq!(render(|w| write_hwtype(w, 13)), "13\n");
+        assert_eq!(render(|w| write_raw_hwtype(w, hw)), "14\n");
+        assert_eq!(render(|w| write_depth(w, hw)), "32\n");
+        assert_eq!(render(|w| write_depth(w, hw.with_qd(0))), "1\n");
+        assert_eq!(render(|w| write_card_ap_functions(w, hw)), "0x90800000\n");
+        assert_eq!(render(|w| write_ap_functions(w, hw.fac())), "0x90808000\n");
+        assert_eq!(
+            render(|w| write_card_request_count(w, u64::MAX)),
+            "18446744073709551615\n"
+        );
+        assert_eq!(render(|w| write_card_queue_sum(w, 7)), "7\n");
+        assert_eq!(render(|w| write_card_queue_sum(w, u32::MAX)), "-1\n");
+        assert_eq!(render(|w| write_config(w, true)), "1\n");
+        assert_eq!(render(|w| write_config(w, false)), "0\n");
+        assert_eq!(render(|w| write_max_msg_size(w, hw)), "32768\n");
+        assert_eq!(render(|w| write_max_msg_size(w, hw.with_ml(3))), "12288\n");
+    }
+
+    #[test]
+    fn bus_formats() {
+        assert_eq!(render(|w| write_ap_domain(w, -1)), "-1\n");
+        assert_eq!(render(|w| write_ap_domain(w, 5)), "5\n");
+        assert_eq!(render(|w| write_ap_interrupts(w, false)), "0\n");
+        assert_eq!(render(|w| write_config_time(w, 30)), "30\n");
+        assert_eq!(render(|w| write_poll_thread(w, true)), "1\n");
+        assert_eq!(render(|w| write_poll_timeout(w, 250_000)), "250000\n");
+        assert_eq!(render(|w| write_max_id(w, 255)), "255\n");
+        assert_eq!(render(|w| write_scans(w, 0)), "0\n");
+        assert_eq!(render(|w| write_bindings_complete_count(w, 3)), "3\n");
+        assert_eq!(render(|w| write_u(w, u32::MAX)), "4294967295\n");
+        let mut page = [0u8; 4096];
+        let mut w = BufWriter::sysfs(&mut page);
+        write_driver_override(&mut w, None);
+        assert_eq!(w.as_bytes(), b"\n");
+        w.clear();
+        write_driver_override(&mut w, Some(b"vfio_ap \xff"));
+        assert_eq!(w.as_bytes(), b"vfio_ap \xff\n");
     }
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Differential test against the C reference: the parser functions are taken from the Linux
 //! 7.3 tree the project builds against (`lib/kstrtox.c`, `lib/vsprintf.c`, `lib/ctype.c`,
-//! `lib/hexdump.c`, `drivers/s390/crypto/ap_bus.c`, `drivers/s390/crypto/vfio_ap_ops.c`) at
+//! `lib/hexdump.c`, `drivers/s390/crypto/ap_bus.c`, `drivers/s390/crypto/vfio_ap_ops.c`,
+//! `drivers/base/dd.c`) at
 //! test time, compiled with the host C compiler (`-funsigned-char`, as the kernel is) behind
 //! a small driver, and fed the same random inputs as the Rust model. Every output line must be
 //! identical.
@@ -173,6 +174,25 @@ fn case(r: &mut Rng) -> (String, String) {
                     None => "n 0".into(),
                 }
             }
+        };
+        (req, ans)
+    } else if k < 80 {
+        // __device_set_driver_override: the store buffer and its count.
+        let mut s = r.bytes(b"vfio_ap cex4queue\n\n\0 \t\xff", 20);
+        let len = s.len();
+        let count = match r.below(6) {
+            0 => {
+                s.resize(4094 + r.below(3), b'a');
+                s.len()
+            }
+            1 => r.below(len + 1),
+            _ => len,
+        };
+        let req = format!("dovr {count} {}", hex(&s));
+        let ans = match parse_driver_override(&s, count) {
+            Ok(Some(name)) => format!("rc 0 {}", hex(name)),
+            Ok(None) => "rc 0 -".into(),
+            Err(e) => format!("rc {}", errno(e)),
         };
         (req, ans)
     } else {

@@ -103,6 +103,14 @@ static char *skip_spaces(const char *str) { while (isspace(*str)) ++str; return 
 #define set_bit_inv(nr, a) ((a)[(nr) / 64] |= 1UL << (63 - (nr) % 64))
 #define clear_bit_inv(nr, a) ((a)[(nr) / 64] &= ~(1UL << (63 - (nr) % 64)))
 #define BITS_TO_LONGS(b) (((b) + 63) / 64)
+#define PAGE_SIZE 4096UL
+#define GFP_KERNEL 0
+#define kstrndup(s, n, g) strndup(s, n)
+#define kfree(p) free((void *)(p))
+#define scoped_guard(...)
+static char *strnchr(const char *s, size_t n, int c)
+{ for (; n-- && *s; s++) if (*s == (char)c) return (char *)s; return NULL; }
+struct device { struct { const char *name; int lock; } driver_override; };
 "#;
 
 /// The driver: one request per line, `op arg hex-encoded-input`, one answer line each.
@@ -162,6 +170,17 @@ int main(void)
 				  parse_bitmap(&rest, adm, 256)) ? -EINVAL : 0;
 			printf("rc %d", rc); if (!rc) { pm(apm); pm(aqm); pm(adm); }
 			free(nb);
+		} else if (!strcmp(op, "dovr")) {
+			struct device d = { { NULL, 0 } };
+			int rc = __device_set_driver_override(&d, buf, (size_t)strtoul(a1, NULL, 10));
+			printf("rc %d", rc);
+			if (!rc && d.driver_override.name) {
+				printf(" ");
+				for (const char *c = d.driver_override.name; *c; c++) printf("%02x", (unsigned char)*c);
+			} else if (!rc) {
+				printf(" -");
+			}
+			kfree(d.driver_override.name);
 		} else {
 			printf("bad");
 		}
@@ -204,6 +223,7 @@ pub fn build_harness(tree: &Path, dir: &Path) -> Option<PathBuf> {
             "drivers/s390/crypto/vfio_ap_ops.c",
             "static int parse_bitmap(",
         ),
+        ("drivers/base/dd.c", "int __device_set_driver_override("),
     ];
     let mut src = String::from(PRELUDE);
     for (i, (file, head)) in funcs.iter().enumerate() {

@@ -8,7 +8,8 @@
 
 #include <linux/types.h>
 
-/* String module parameters (ap_params.c); NULL when not given. */
+/* Module parameters (ap_params.c); strings are NULL when not given. */
+int ap_rs_param_domain(void);
 const char *ap_rs_param_apmask(void);
 const char *ap_rs_param_aqmask(void);
 const char *ap_rs_param_sim(void);
@@ -24,5 +25,12 @@ u32 ap_rs_hw_rapq(u16 qid, int fbit);
 u32 ap_rs_hw_zapq(u16 qid, int fbit);
 u32 ap_rs_hw_aqic(u16 qid, u64 ctrl, u64 nib);
 u32 ap_rs_hw_qact(u16 qid, int ifbit, u64 *info);
+
+/* The bus's delayed works (ap_glue.c) and their Rust bodies. */
+void ap_rs_scan_schedule(unsigned int delay_ms);
+void ap_rs_poll_schedule(unsigned int delay_us);
+void ap_rs_works_cancel(void);
+void ap_rs_scan_work(void);
+void ap_rs_poll_work(void);
 
 #endif /* AP_RS_AP_HELPERS_H */

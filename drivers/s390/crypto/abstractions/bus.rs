@@ -7,6 +7,7 @@
 //! way back to the Rust data with `container_of!`. Attribute tables are static and built by
 //! [`bus_attribute_table!`]; each entry carries a numeric id that is handed to [`BusOps`].
 
+use super::{ap_driver::DriverRef, device::BusDevice};
 use core::{
     marker::PhantomPinned,
     sync::atomic::{AtomicBool, Ordering},
@@ -20,13 +21,51 @@ use kernel::{
     types::Opaque,
 };
 
-/// What a bus's Rust data must provide: the bus attribute callbacks.
+/// What a bus's Rust data must provide: the bus attribute callbacks and the device callbacks.
+///
+/// Every device on the bus is a [`BusDevice<Self::Device>`]; the bus's root device (which only
+/// carries the bus pointer for its uevents) has no device type and never reaches these callbacks.
 pub trait BusOps: Send + Sync + 'static {
-    /// Formats attribute `id` into `buf` (one page, output is cut at the end of the page).
+    /// The bus's data in each device.
+    type Device: Send + Sync;
+
+    /// Formats bus attribute `id` into `buf` (one page, output is cut at the end of the page).
     fn show(&self, id: u32, buf: &mut ShowBuf<'_>) -> Result;
 
-    /// Handles a write of `input` to attribute `id`. On success the whole write is consumed.
+    /// Handles a write of `input` to bus attribute `id`. On success the whole write is consumed.
     fn store(&self, id: u32, input: &[u8]) -> Result;
+
+    /// Formats device attribute `id` of `dev` into `buf`.
+    fn dev_show(&self, dev: &BusDevice<Self::Device>, id: u32, buf: &mut ShowBuf<'_>) -> Result;
+
+    /// Handles a write of `input` to device attribute `id` of `dev`.
+    fn dev_store(&self, dev: &BusDevice<Self::Device>, id: u32, input: &[u8]) -> Result;
+
+    /// Whether driver `drv` can drive `dev`.
+    fn match_device(&self, dev: &BusDevice<Self::Device>, drv: DriverRef) -> bool;
+
+    /// Binds `dev` to `drv`, or refuses with an error.
+    fn probe(&self, dev: &BusDevice<Self::Device>, drv: DriverRef) -> Result;
+
+    /// Unbinds `dev` from `drv`.
+    fn remove(&self, dev: &BusDevice<Self::Device>, drv: DriverRef);
+
+    /// Adds the bus's variables to a uevent of `dev`.
+    fn uevent(&self, dev: &BusDevice<Self::Device>, env: &mut UeventEnv) -> Result;
+}
+
+/// The environment of a uevent being built.
+pub struct UeventEnv(*mut bindings::kobj_uevent_env);
+
+impl UeventEnv {
+    /// Adds one `KEY=value` string.
+    pub fn add(&mut self, var: &CStr) -> Result {
+        // SAFETY: `self.0` is the environment the driver core passed to the callback that made
+        // this value; the format consumes exactly one C string.
+        to_result(unsafe {
+            bindings::add_uevent_var(self.0, c"%s".as_char_ptr(), var.as_char_ptr())
+        })
+    }
 }
 
 /// The output page of a sysfs `show` callback.
@@ -36,6 +75,19 @@ pub struct ShowBuf<'a> {
 }
 
 impl ShowBuf<'_> {
+    /// The page of a sysfs `show` callback.
+    ///
+    /// # Safety
+    ///
+    /// `buf` must be the `PAGE_SIZE` buffer sysfs passes to a show callback, used only during the
+    /// callback.
+    pub(crate) unsafe fn from_raw<'a>(buf: *mut c_char) -> ShowBuf<'a> {
+        // SAFETY: guaranteed by the caller.
+        let page =
+            unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), kernel::page::PAGE_SIZE) };
+        ShowBuf { page, len: 0 }
+    }
+
     /// The bytes written so far.
     pub fn len(&self) -> usize {
         self.len
@@ -116,6 +168,20 @@ unsafe impl Sync for AttributeGroup {}
 unsafe impl Sync for AttributeGroups {}
 
 impl<const N: usize> AttributePointers<N> {
+    /// The pointers to the device attributes `attrs`, then null; `N` must be `M + 1`.
+    pub const fn from_device_attrs<const M: usize>(
+        attrs: &'static [super::device::DeviceAttribute; M],
+    ) -> Self {
+        const { assert!(N == M + 1) };
+        let mut ptrs = [core::ptr::null_mut(); N];
+        let mut i = 0;
+        while i < M {
+            ptrs[i] = attrs[i].attribute();
+            i += 1;
+        }
+        Self(ptrs)
+    }
+
     /// The pointers to `attrs`, then null; `N` must be `M + 1` (checked at compile time).
     pub const fn new<const M: usize>(attrs: &'static [BusAttribute; M]) -> Self {
         const { assert!(N == M + 1) };
@@ -211,6 +277,10 @@ impl<T: BusOps> Bus<T> {
                     slot.write(core::mem::zeroed());
                     (*slot).name = name.as_char_ptr();
                     (*slot).bus_groups = groups;
+                    (*slot).match_ = Some(match_callback::<T>);
+                    (*slot).probe = Some(probe_callback::<T>);
+                    (*slot).remove = Some(remove_callback::<T>);
+                    (*slot).uevent = Some(uevent_callback::<T>);
                 }
             }),
             data <- data,
@@ -236,7 +306,7 @@ impl<T: BusOps> Bus<T> {
         &self.data
     }
 
-    /// The raw `struct bus_type`.
+    /// The raw `struct bus_type` (for new devices and drivers).
     pub fn as_raw(&self) -> *const bindings::bus_type {
         self.raw.get()
     }
@@ -266,8 +336,91 @@ impl<T: BusOps> PinnedDrop for Bus<T> {
     }
 }
 
+/// The bus of a device on a `Bus<T>`, and the device, unless it is the root device.
+///
+/// # Safety
+///
+/// `dev` must be a live device whose `bus` is the `raw` field of a live `Bus<T>`.
+pub(crate) unsafe fn bus_and_device<'a, T: BusOps>(
+    dev: *const bindings::device,
+) -> (&'a Bus<T>, Option<&'a BusDevice<T::Device>>) {
+    // SAFETY: guaranteed by the caller.
+    let bus = unsafe { Bus::<T>::from_raw((*dev).bus) };
+    // SAFETY: every device of the bus but the root device is a `BusDevice<T::Device>` with a
+    // device type; the root device has none.
+    let dev = unsafe { (!(*dev).type_.is_null()).then(|| BusDevice::from_raw(dev)) };
+    (bus, dev)
+}
+
+/// # Safety
+///
+/// Called by the driver core for a device and a driver of a registered `Bus<T>`.
+unsafe extern "C" fn match_callback<T: BusOps>(
+    dev: *mut bindings::device,
+    drv: *const bindings::device_driver,
+) -> c_int {
+    // SAFETY: `dev` is on our bus, and so is `drv`: every driver of the AP bus is an
+    // `ap_rs_driver`.
+    match unsafe {
+        (
+            bus_and_device::<T>(dev),
+            DriverRef::from_driver(drv.cast_mut()),
+        )
+    } {
+        ((bus, Some(d)), drv) => c_int::from(bus.data.match_device(d, drv)),
+        _ => 0,
+    }
+}
+
+/// # Safety
+///
+/// Called by the driver core to bind a device of a registered `Bus<T>`.
+unsafe extern "C" fn probe_callback<T: BusOps>(dev: *mut bindings::device) -> c_int {
+    // SAFETY: `dev` is on our bus.
+    match unsafe { bus_and_device::<T>(dev) } {
+        (bus, Some(d)) => match d.bound_driver() {
+            Some(drv) => match bus.data.probe(d, drv) {
+                Ok(()) => 0,
+                Err(e) => e.to_errno(),
+            },
+            None => ENODEV.to_errno(),
+        },
+        _ => ENODEV.to_errno(),
+    }
+}
+
+/// # Safety
+///
+/// Called by the driver core to unbind a device of a registered `Bus<T>`.
+unsafe extern "C" fn remove_callback<T: BusOps>(dev: *mut bindings::device) {
+    // SAFETY: `dev` is on our bus.
+    if let (bus, Some(d)) = unsafe { bus_and_device::<T>(dev) } {
+        if let Some(drv) = d.bound_driver() {
+            bus.data.remove(d, drv);
+        }
+    }
+}
+
+/// # Safety
+///
+/// Called by the driver core while building a uevent of a device of a registered `Bus<T>`.
+unsafe extern "C" fn uevent_callback<T: BusOps>(
+    dev: *const bindings::device,
+    env: *mut bindings::kobj_uevent_env,
+) -> c_int {
+    // SAFETY: `dev` is on our bus (or is its root device).
+    match unsafe { bus_and_device::<T>(dev) } {
+        (bus, Some(d)) => match bus.data.uevent(d, &mut UeventEnv(env)) {
+            Ok(()) => 0,
+            Err(e) => e.to_errno(),
+        },
+        // The root device's uevents carry only what their sender put in.
+        _ => 0,
+    }
+}
+
 /// Converts a callback result into what sysfs expects.
-fn ret(r: Result<usize>) -> isize {
+pub(crate) fn ret(r: Result<usize>) -> isize {
     match r {
         Ok(n) => n as isize,
         Err(e) => e.to_errno() as isize,
@@ -284,9 +437,7 @@ unsafe extern "C" fn show_callback<T: BusOps, const ID: u32>(
     // SAFETY: attributes built for `T` are only installed on a `Bus<T>`.
     let bus = unsafe { Bus::<T>::from_raw(bus) };
     // SAFETY: sysfs passes a buffer of `PAGE_SIZE` bytes, exclusively ours during the call.
-    let page =
-        unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), kernel::page::PAGE_SIZE) };
-    let mut out = ShowBuf { page, len: 0 };
+    let mut out = unsafe { ShowBuf::from_raw(buf) };
     ret(bus.data.show(ID, &mut out).map(|()| out.len))
 }
 
@@ -358,7 +509,7 @@ impl Drop for RootDevice {
 }
 
 /// Sends a CHANGE uevent on `dev` with up to 8 environment strings.
-fn uevent_env(dev: *mut bindings::device, env: &[&CStr]) -> Result {
+pub(crate) fn uevent_env(dev: *mut bindings::device, env: &[&CStr]) -> Result {
     let mut envp: [*mut c_char; 9] = [core::ptr::null_mut(); 9];
     if env.len() >= envp.len() {
         return Err(EINVAL);

@@ -3,11 +3,17 @@
 //! Platform pieces the AP bus needs from C: its string module parameters, the monotonic clock,
 //! in-place zeroed allocation of the simulator, and (on s390) the AP instructions.
 
-use kernel::{bindings, ffi::c_char, prelude::*};
+use kernel::{
+    bindings,
+    ffi::{c_char, c_int},
+    prelude::*,
+    sync::{lock::Guard, Mutex},
+};
 
 use crate::model::sim::{Clock, Sim};
 
 extern "C" {
+    fn ap_rs_param_domain() -> c_int;
     fn ap_rs_param_apmask() -> *const c_char;
     fn ap_rs_param_aqmask() -> *const c_char;
     fn ap_rs_param_sim() -> *const c_char;
@@ -21,6 +27,12 @@ fn param(p: *const c_char) -> Option<&'static [u8]> {
     // SAFETY: a non-null `charp` parameter points to a NUL-terminated string that stays valid and
     // unchanged while the module is loaded (mode 0440: not writable through sysfs).
     Some(unsafe { CStr::from_char_ptr(p) }.to_bytes())
+}
+
+/// The `domain=` module parameter (-1: none).
+pub fn param_domain() -> i32 {
+    // SAFETY: plain accessor of a module-lifetime static.
+    unsafe { ap_rs_param_domain() }
 }
 
 /// The `apmask=` module parameter.
@@ -60,6 +72,33 @@ unsafe impl Zeroable for Sim<KtimeClock> {}
 /// Allocates an empty simulator in place (it is too large for the kernel stack).
 pub fn new_sim() -> Result<KVBox<Sim<KtimeClock>>> {
     KVBox::init(pin_init::init_zeroed(), GFP_KERNEL)
+}
+
+/// Releases a mutex whose guard was forgotten (the split lock/unlock of a C interface such as
+/// `ap_rs_attr_lock()`/`ap_rs_attr_unlock()`).
+///
+/// # Safety
+///
+/// The caller holds `m`, locked through a guard that was passed to `core::mem::forget`.
+pub unsafe fn unlock_forgotten<T>(m: &Mutex<T>) {
+    // SAFETY: the lock is held (caller); the new guard takes over the forgotten one and
+    // releases the lock when dropped.
+    drop(unsafe { Guard::new(m, ()) });
+}
+
+/// The data of a mutex the caller holds without a guard at hand (see [`unlock_forgotten`]).
+///
+/// # Safety
+///
+/// The caller holds `m` for as long as the returned reference is used, and nobody mutates the
+/// data meanwhile (the holder is the only one who could, and it only reads through this).
+pub unsafe fn held_data<T>(m: &Mutex<T>) -> &T {
+    // SAFETY: the lock is held (caller); the guard is never dropped, so it does not unlock, and
+    // the reference it gives is tied to `m`'s lifetime under the caller's promise.
+    let g = core::mem::ManuallyDrop::new(unsafe { Guard::new(m, ()) });
+    let p: *const T = &**g;
+    // SAFETY: `p` points into `m`, which outlives the returned reference.
+    unsafe { &*p }
 }
 
 /// The AP instructions of the machine (s390 only).

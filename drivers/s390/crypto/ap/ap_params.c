@@ -8,6 +8,10 @@
 #include <linux/moduleparam.h>
 #include <ap-rs/ap_helpers.h>
 
+static int domain = -1;
+module_param(domain, int, 0440);
+MODULE_PARM_DESC(domain, "The default cryptographic domain (-1: chosen by the bus).");
+
 static char *apmask;
 module_param(apmask, charp, 0440);
 MODULE_PARM_DESC(apmask, "AP adapter permission mask (absolute or relative form).");
@@ -20,6 +24,7 @@ static char *sim;
 module_param(sim, charp, 0440);
 MODULE_PARM_DESC(sim, "Run on the simulated AP facility with this machine description ('' or 'default' for the default machine). Always used where there are no AP instructions.");
 
+int ap_rs_param_domain(void) { return domain; }
 const char *ap_rs_param_apmask(void) { return apmask; }
 const char *ap_rs_param_aqmask(void) { return aqmask; }
 const char *ap_rs_param_sim(void) { return sim; }

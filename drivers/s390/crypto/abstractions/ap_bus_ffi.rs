@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The C ABI of `ap.ko` (`include/ap-rs/ap_bus.h`), exported to other modules by `ap_glue.c`,
+//! and the bodies of its delayed works. Each function checks its pointers and forwards to the
+//! safe [`ApBusApi`] of the bus published with [`publish`].
+
+use core::sync::atomic::{AtomicPtr, Ordering};
+use kernel::{
+    bindings,
+    ffi::{c_char, c_int},
+    prelude::*,
+    sync::Arc,
+};
+
+use super::{ap_driver::ApRsDriver, bus::Bus, device::ApRsDevice};
+use crate::model::{hw::QciInfo, mask::Mask};
+
+/// What the bus offers through its C ABI.
+pub trait ApBusApi: Send + Sync + 'static {
+    /// Registers `drv` as `name`.
+    fn register_driver(&self, drv: super::ap_driver::DriverRef, name: &'static CStr) -> Result;
+    /// Unregisters `drv`.
+    fn unregister_driver(&self, drv: super::ap_driver::DriverRef);
+    /// A bound queue device with a reference, for `ap_rs_get_queue()`.
+    fn get_queue(&self, apqn: u16) -> Option<*mut ApRsDevice>;
+    /// Takes the attribute mutex (released by [`ApBusApi::attr_unlock`]).
+    fn attr_lock(&self);
+    /// Releases the attribute mutex.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds it through [`ApBusApi::attr_lock`].
+    unsafe fn attr_unlock(&self);
+    /// Whether APQN (`apid`, `apqi`) is owned by the default drivers.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds the attribute mutex.
+    unsafe fn owned_by_default(&self, apid: u8, apqi: u8) -> bool;
+    /// Whether any APQN of `apm` x `aqm` is owned by the default drivers.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds the attribute mutex.
+    unsafe fn matrix_owned_by_default(&self, apm: &Mask, aqm: &Mask) -> bool;
+    /// The QCI block of the last scan.
+    fn qci(&self) -> Option<QciInfo>;
+    /// Scans now; whether the configuration changed.
+    fn force_rescan(&self) -> bool;
+    /// TAPQ.
+    fn tapq(&self, apqn: u16, t: bool) -> (u32, u64);
+    /// ZAPQ.
+    fn zapq(&self, apqn: u16, f: bool) -> u32;
+    /// AQIC.
+    fn aqic(&self, apqn: u16, ctrl: u64, nib: u64) -> u32;
+    /// The periodic scan.
+    fn scan_work(&self);
+    /// The queue poll.
+    fn poll_work(&self);
+}
+
+/// The bus while the module is loaded: a reference leaked from its `Arc` by [`publish`].
+static BUS: AtomicPtr<Bus<crate::ApBus>> = AtomicPtr::new(core::ptr::null_mut());
+
+/// Publishes `bus` to the exported functions and the works. The exported functions are only
+/// reachable from modules that depend on this one, so they cannot outlive [`withdraw`] at module
+/// exit; the works are cancelled before it.
+pub(crate) fn publish(bus: Arc<Bus<crate::ApBus>>) {
+    let old = BUS.swap(Arc::into_raw(bus).cast_mut(), Ordering::AcqRel);
+    if !old.is_null() {
+        // SAFETY: a pointer in `BUS` came from `Arc::into_raw` in this function.
+        drop(unsafe { Arc::from_raw(old) });
+    }
+}
+
+/// Withdraws the bus (module exit, after the works are cancelled and no other module can call
+/// in) and drops its reference.
+pub(crate) fn withdraw() {
+    let old = BUS.swap(core::ptr::null_mut(), Ordering::AcqRel);
+    if !old.is_null() {
+        // SAFETY: a pointer in `BUS` came from `Arc::into_raw` in `publish`.
+        drop(unsafe { Arc::from_raw(old) });
+    }
+}
+
+fn bus() -> Option<&'static crate::ApBus> {
+    let p = BUS.load(Ordering::Acquire);
+    // SAFETY: a published pointer stays valid until `withdraw`, which runs only when nothing can
+    // call the functions of this file any more (see `publish`).
+    (!p.is_null()).then(|| unsafe { (*p).data() })
+}
+
+extern "C" {
+    fn ap_rs_scan_schedule(delay_ms: u32);
+    fn ap_rs_poll_schedule(delay_us: u32);
+    fn ap_rs_works_cancel();
+}
+
+/// Schedules (or moves) the bus scan to run after `delay_ms`.
+pub fn schedule_scan(delay_ms: u32) {
+    // SAFETY: plain C helper around `mod_delayed_work()`.
+    unsafe { ap_rs_scan_schedule(delay_ms) }
+}
+
+/// Schedules (or moves) the queue poll to run after `delay_us`.
+pub fn schedule_poll(delay_us: u32) {
+    // SAFETY: plain C helper around `mod_delayed_work()`.
+    unsafe { ap_rs_poll_schedule(delay_us) }
+}
+
+/// Cancels both works and waits for running ones (module exit).
+pub fn cancel_works() {
+    // SAFETY: plain C helper around `cancel_delayed_work_sync()`.
+    unsafe { ap_rs_works_cancel() }
+}
+
+#[no_mangle]
+extern "C" fn ap_rs_scan_work() {
+    if let Some(b) = bus() {
+        b.scan_work();
+    }
+}
+
+#[no_mangle]
+extern "C" fn ap_rs_poll_work() {
+    if let Some(b) = bus() {
+        b.poll_work();
+    }
+}
+
+/// # Safety
+///
+/// `drv` must point to a `struct ap_rs_driver` that stays valid until unregistered; `name` to a
+/// static C string.
+#[no_mangle]
+unsafe extern "C" fn ap_rs_driver_register(
+    drv: *mut ApRsDriver,
+    owner: *mut bindings::module,
+    name: *const c_char,
+) -> c_int {
+    let Some(b) = bus() else {
+        return ENODEV.to_errno();
+    };
+    if drv.is_null() || name.is_null() {
+        return EINVAL.to_errno();
+    }
+    // SAFETY: `drv` is valid (caller); its `device_driver` is ours to fill before registration.
+    unsafe {
+        let d = (*drv).driver.get();
+        (*d).owner = owner;
+    }
+    // SAFETY: `name` is a static C string (caller).
+    let name: &'static CStr = unsafe { CStr::from_char_ptr(name) };
+    // SAFETY: `drv` is an `ap_rs_driver` about to be registered on the AP bus.
+    let r = unsafe { super::ap_driver::DriverRef::from_driver((*drv).driver.get()) };
+    match b.register_driver(r, name) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// # Safety
+///
+/// `drv` must have been registered with `ap_rs_driver_register()`.
+#[no_mangle]
+unsafe extern "C" fn ap_rs_driver_unregister(drv: *mut ApRsDriver) {
+    if let (Some(b), false) = (bus(), drv.is_null()) {
+        // SAFETY: registered (caller).
+        b.unregister_driver(unsafe {
+            super::ap_driver::DriverRef::from_driver((*drv).driver.get())
+        });
+    }
+}
+
+#[no_mangle]
+extern "C" fn ap_rs_get_queue(apqn: u16) -> *mut ApRsDevice {
+    bus()
+        .and_then(|b| b.get_queue(apqn))
+        .unwrap_or(core::ptr::null_mut())
+}
+
+#[no_mangle]
+extern "C" fn ap_rs_attr_lock() {
+    if let Some(b) = bus() {
+        b.attr_lock();
+    }
+}
+
+/// # Safety
+///
+/// The caller holds the attribute mutex (`ap_rs_attr_lock()`).
+#[no_mangle]
+unsafe extern "C" fn ap_rs_attr_unlock() {
+    if let Some(b) = bus() {
+        // SAFETY: held (caller).
+        unsafe { b.attr_unlock() };
+    }
+}
+
+/// # Safety
+///
+/// The caller holds the attribute mutex.
+#[no_mangle]
+unsafe extern "C" fn ap_rs_owned_by_default(apid: u8, apqi: u8) -> bool {
+    // SAFETY: held (caller).
+    bus().is_some_and(|b| unsafe { b.owned_by_default(apid, apqi) })
+}
+
+/// # Safety
+///
+/// The caller holds the attribute mutex; `apm` and `aqm` point to 32 readable bytes each.
+#[no_mangle]
+unsafe extern "C" fn ap_rs_matrix_owned_by_default(apm: *const u8, aqm: *const u8) -> bool {
+    if apm.is_null() || aqm.is_null() {
+        return false;
+    }
+    let (mut m, mut q) = (Mask::ZERO, Mask::ZERO);
+    // SAFETY: 32 readable bytes each (caller).
+    unsafe {
+        m.0.copy_from_slice(core::slice::from_raw_parts(apm, 32));
+        q.0.copy_from_slice(core::slice::from_raw_parts(aqm, 32));
+    }
+    // SAFETY: held (caller).
+    bus().is_some_and(|b| unsafe { b.matrix_owned_by_default(&m, &q) })
+}
+
+/// # Safety
+///
+/// `block` must point to 128 writable bytes.
+#[no_mangle]
+unsafe extern "C" fn ap_rs_qci(block: *mut u8) -> c_int {
+    match bus().and_then(|b| b.qci()) {
+        Some(q) if !block.is_null() => {
+            // SAFETY: 128 writable bytes (caller).
+            unsafe { core::ptr::copy_nonoverlapping(q.0.as_ptr(), block, 128) };
+            0
+        }
+        _ => EOPNOTSUPP.to_errno(),
+    }
+}
+
+#[no_mangle]
+extern "C" fn ap_rs_force_rescan() -> bool {
+    bus().is_some_and(|b| b.force_rescan())
+}
+
+/// # Safety
+///
+/// `info` must be null or point to a writable `u64`.
+#[no_mangle]
+unsafe extern "C" fn ap_rs_tapq(apqn: u16, tbit: c_int, info: *mut u64) -> u32 {
+    let Some(b) = bus() else {
+        return 0x0001_0000;
+    };
+    let (st, hw) = b.tapq(apqn, tbit != 0);
+    if !info.is_null() {
+        // SAFETY: writable (caller).
+        unsafe { *info = hw };
+    }
+    st
+}
+
+#[no_mangle]
+extern "C" fn ap_rs_zapq(apqn: u16, fbit: c_int) -> u32 {
+    bus().map_or(0x0001_0000, |b| b.zapq(apqn, fbit != 0))
+}
+
+#[no_mangle]
+extern "C" fn ap_rs_aqic(apqn: u16, ctrl: u64, nib: u64) -> u32 {
+    bus().map_or(0x0001_0000, |b| b.aqic(apqn, ctrl, nib))
+}

@@ -59,7 +59,7 @@ count "$log"
 if ! grep -q 'test result:' "$log"; then FAIL=$((FAIL + 1)); echo "FAIL - cargo test ran no tests"; tail -20 "$log"; fi
 
 echo "== kernel crates"
-kfiles=$(find drivers -name '*.rs' | sort)
+kfiles=$(find drivers tests/kmod -name '*.rs' | sort)
 step "rustfmt (kernel crates, kernel .rustfmt.toml)" rustfmt --check --edition 2021 --config-path "$KSRC/.rustfmt.toml" $kfiles
 for A in $ARCHES; do
 	step "$A: test kernel (cached)" scripts/kernel.sh "$A"

@@ -73,7 +73,7 @@ cp "$HERE/init" "$IR/init"
 cp "$HERE/lib.sh" "$IR/lib/vmtest.sh"
 cp "$HERE/uevent-log" "$IR/bin/uevent-log"
 cp "$OUT"/progs/* "$IR/bin/"
-find "$OUT/drivers" -name '*.ko' -exec cp {} "$IR/m/" \;
+find "$OUT/drivers" "$OUT/tests" -name "*.ko" -exec cp {} "$IR/m/" \; 2>/dev/null || true
 for k in drivers/vfio/mdev/mdev.ko; do [ -f "$KB/$k" ] && cp "$KB/$k" "$IR/m/"; done
 [ -n "$SIMSPEC" ] && printf '%s\n' "$SIMSPEC" >"$IR/etc/aprs-sim"
 if [ -z "$NOTESTS" ] && [ -z "$SHELLMODE" ] && [ -z "$DEMO" ]; then

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Test-only AP drivers for the VM tests (never for production).
+//!
+//! - `aptest_card` and `aptest_queue`: default drivers standing in for zcrypt's card and queue
+//!   drivers, so that host-reserved cards and queues are really bound.
+//! - `aptest_nondef` (with `nondef=1`): a non-default queue driver whose `in_use` answer is
+//!   set through debugfs (`ap_test/in_use`: 0 or 1).
+//!
+//! Every callback appends one line to `ap_test/events` (a write to it clears the log):
+//! `probe <driver> <apqn>`, `remove <driver> <apqn>`, `in_use <driver> <apm> <aqm>`,
+//! `config_changed <driver>`, `scan_complete <driver>`.
+
+use core::sync::atomic::{AtomicBool, Ordering};
+use kernel::{
+    debugfs, fmt,
+    prelude::*,
+    sync::{Arc, Mutex},
+    uaccess::UserSliceReader,
+};
+
+/// The shared abstractions of the AP modules.
+#[path = "../../../drivers/s390/crypto/abstractions"]
+pub mod abs {
+    pub mod ap_driver;
+    pub mod bus;
+    pub mod device;
+}
+
+/// The `ap_bus` model crate (masks and QCI layout).
+#[path = "../../../ap_bus/src"]
+pub mod model {
+    pub mod hw;
+    pub mod ids;
+    pub mod mask;
+    pub mod owner;
+    pub mod parse;
+}
+
+use abs::{
+    ap_driver::{ApDevice, ApDriver, Registration},
+    device::{KIND_CARD, KIND_QUEUE},
+};
+use model::{hw::QciInfo, ids::Apqn, mask::Mask};
+
+module! {
+    type: ApTestDrv,
+    name: "ap_test_drv",
+    authors: ["ap-rs developers"],
+    description: "Test-only AP drivers for the ap-rs VM tests",
+    license: "GPL",
+    params: {
+        nondef: bool {
+            default: false,
+            description: "Also register the non-default test driver aptest_nondef",
+        },
+    },
+}
+
+/// Device types 10..14 (CEX4..CEX8) and one newer raw-mapped type range, as zcrypt's tables.
+const ALL_TYPES: u32 = 0x1f << 10;
+/// The callback log is bounded; older lines are dropped.
+const LOG_MAX: usize = 64 * 1024;
+
+/// State shared by the drivers and the debugfs files.
+#[pin_data]
+struct TestState {
+    #[pin]
+    log: Mutex<KVec<u8>>,
+    in_use: AtomicBool,
+}
+
+impl TestState {
+    fn event(&self, args: fmt::Arguments<'_>) {
+        let mut line = [0u8; 192];
+        let n = {
+            let mut w = Line {
+                buf: &mut line,
+                len: 0,
+            };
+            let _ = core::fmt::Write::write_fmt(&mut w, args);
+            w.len
+        };
+        let mut log = self.log.lock();
+        if log.len().saturating_add(n) > LOG_MAX {
+            log.clear();
+        }
+        let _ = log.extend_from_slice(&line[..n], GFP_KERNEL);
+    }
+}
+
+/// A fixed line buffer (cut when full).
+struct Line<'a> {
+    buf: &'a mut [u8; 192],
+    len: usize,
+}
+
+impl core::fmt::Write for Line<'_> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        for &b in s.as_bytes() {
+            if let Some(slot) = self.buf.get_mut(self.len) {
+                *slot = b;
+                self.len += 1;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn apqn(dev: &ApDevice) -> Apqn {
+    Apqn::from_qid(dev.apqn())
+}
+
+struct Drv<const KIND: u32, const DEFAULT: bool> {
+    name: &'static str,
+    state: Arc<TestState>,
+}
+
+impl<const KIND: u32, const DEFAULT: bool> ApDriver for Drv<KIND, DEFAULT> {
+    const DEFAULT: bool = DEFAULT;
+    const KINDS: u32 = KIND;
+    const TYPES: u32 = ALL_TYPES;
+
+    fn probe(&self, dev: &ApDevice) -> Result {
+        self.state
+            .event(format_args!("probe {} {}\n", self.name, apqn(dev)));
+        Ok(())
+    }
+
+    fn remove(&self, dev: &ApDevice) {
+        self.state
+            .event(format_args!("remove {} {}\n", self.name, apqn(dev)));
+    }
+
+    fn in_use(&self, apm: &Mask, aqm: &Mask) -> bool {
+        self.state
+            .event(format_args!("in_use {} {} {}\n", self.name, apm, aqm));
+        self.state.in_use.load(Ordering::Acquire)
+    }
+
+    fn on_config_changed(&self, _new: &QciInfo, _old: &QciInfo) {
+        self.state
+            .event(format_args!("config_changed {}\n", self.name));
+    }
+
+    fn on_scan_complete(&self, _new: &QciInfo, _old: &QciInfo) {
+        self.state
+            .event(format_args!("scan_complete {}\n", self.name));
+    }
+}
+
+type CardDrv = Drv<KIND_CARD, true>;
+type QueueDrv = Drv<KIND_QUEUE, true>;
+type NonDefDrv = Drv<KIND_QUEUE, false>;
+
+/// `ap_test/in_use`: what the non-default driver's `in_use` answers.
+struct InUseCtl(Arc<TestState>);
+
+impl debugfs::Writer for InUseCtl {
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}", u8::from(self.0.in_use.load(Ordering::Acquire)))
+    }
+}
+
+impl debugfs::Reader for InUseCtl {
+    fn read_from_slice(&self, reader: &mut UserSliceReader) -> Result {
+        let mut b = [0u8; 8];
+        let n = reader.len();
+        let s = b.get_mut(..n).ok_or(EINVAL)?;
+        reader.read_slice(s)?;
+        let v = model::parse::kstrtobool(s).map_err(|_| EINVAL)?;
+        self.0.in_use.store(v, Ordering::Release);
+        Ok(())
+    }
+}
+
+/// `ap_test/events`: the callback log; any write clears it.
+struct EventsCtl(Arc<TestState>);
+
+impl debugfs::Writer for EventsCtl {
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let log = self.0.log.lock();
+        f.write_str(core::str::from_utf8(&log).unwrap_or("<log not utf-8>\n"))
+    }
+}
+
+impl debugfs::Reader for EventsCtl {
+    fn read_from_slice(&self, _reader: &mut UserSliceReader) -> Result {
+        self.0.log.lock().clear();
+        Ok(())
+    }
+}
+
+struct ApTestDrv {
+    // Drivers first: they are unregistered before the log goes.
+    _nondef: Option<Pin<KBox<Registration<NonDefDrv>>>>,
+    _queue: Pin<KBox<Registration<QueueDrv>>>,
+    _card: Pin<KBox<Registration<CardDrv>>>,
+    _in_use: Pin<KBox<debugfs::File<InUseCtl>>>,
+    _events: Pin<KBox<debugfs::File<EventsCtl>>>,
+    _dir: debugfs::Dir,
+}
+
+impl kernel::Module for ApTestDrv {
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        let state = Arc::pin_init(
+            pin_init!(TestState {
+                log <- kernel::new_mutex!(KVec::new()),
+                in_use: AtomicBool::new(false),
+            }),
+            GFP_KERNEL,
+        )?;
+        let dir = debugfs::Dir::new(c"ap_test");
+        let events = KBox::pin_init(
+            dir.read_write_file(c"events", EventsCtl(state.clone())),
+            GFP_KERNEL,
+        )?;
+        let in_use = KBox::pin_init(
+            dir.read_write_file(c"in_use", InUseCtl(state.clone())),
+            GFP_KERNEL,
+        )?;
+        let nondef = if module_parameters::nondef.value() {
+            Some(KBox::pin_init(
+                Registration::new(
+                    c"aptest_nondef",
+                    module,
+                    Ok::<_, Error>(NonDefDrv {
+                        name: "aptest_nondef",
+                        state: state.clone(),
+                    }),
+                ),
+                GFP_KERNEL,
+            )?)
+        } else {
+            None
+        };
+        let card = KBox::pin_init(
+            Registration::new(
+                c"aptest_card",
+                module,
+                Ok::<_, Error>(CardDrv {
+                    name: "aptest_card",
+                    state: state.clone(),
+                }),
+            ),
+            GFP_KERNEL,
+        )?;
+        let queue = KBox::pin_init(
+            Registration::new(
+                c"aptest_queue",
+                module,
+                Ok::<_, Error>(QueueDrv {
+                    name: "aptest_queue",
+                    state,
+                }),
+            ),
+            GFP_KERNEL,
+        )?;
+        Ok(ApTestDrv {
+            _nondef: nondef,
+            _queue: queue,
+            _card: card,
+            _in_use: in_use,
+            _events: events,
+            _dir: dir,
+        })
+    }
+}

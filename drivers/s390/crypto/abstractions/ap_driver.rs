@@ -130,6 +130,12 @@ impl DriverRef {
         }
     }
 
+    /// The driver's name.
+    pub fn name(&self) -> &CStr {
+        // SAFETY: a registered driver has a name (set by `register`) that lives as long as it.
+        unsafe { CStr::from_char_ptr((*self.as_device_driver()).name) }
+    }
+
     /// Whether both refer to the same driver.
     pub fn same(&self, other: &DriverRef) -> bool {
         core::ptr::eq(self.0, other.0)

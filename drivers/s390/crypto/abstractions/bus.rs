@@ -111,6 +111,14 @@ impl ShowBuf<'_> {
         self.page.get_mut(self.len..).unwrap_or_default()
     }
 
+    /// Appends raw bytes, cut at the end of the page.
+    pub fn write_bytes(&mut self, b: &[u8]) {
+        let rest = self.rest();
+        let n = core::cmp::min(rest.len(), b.len());
+        rest[..n].copy_from_slice(&b[..n]);
+        self.advance(n);
+    }
+
     /// Records that `n` more bytes of [`ShowBuf::rest`] were filled (bounded by the page).
     pub fn advance(&mut self, n: usize) {
         self.len = core::cmp::min(self.len.saturating_add(n), self.page.len());
@@ -120,10 +128,7 @@ impl ShowBuf<'_> {
 impl core::fmt::Write for ShowBuf<'_> {
     /// Appends `s`, cutting it at the end of the page like `sysfs_emit()`.
     fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        let rest = self.rest();
-        let n = core::cmp::min(rest.len(), s.len());
-        rest[..n].copy_from_slice(&s.as_bytes()[..n]);
-        self.advance(n);
+        self.write_bytes(s.as_bytes());
         Ok(())
     }
 }

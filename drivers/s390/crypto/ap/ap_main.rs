@@ -169,6 +169,8 @@ struct QueueState {
     sm: QueueSm,
     /// The card's mode, for `MODE=` uevents.
     mode: Option<Mode>,
+    /// `driver_override`: the name of the only driver this queue may bind to.
+    driver_override: Option<KVec<u8>>,
 }
 
 enum DevState {
@@ -217,6 +219,7 @@ mod queue_attr {
     pub(crate) const CONFIG: u32 = 105;
     pub(crate) const CHKSTOP: u32 = 106;
     pub(crate) const AP_FUNCTIONS: u32 = 107;
+    pub(crate) const DRIVER_OVERRIDE: u32 = 108;
 }
 
 crate::device_attribute_table!(static CARD_GROUPS for ApBus {
@@ -242,6 +245,7 @@ crate::device_attribute_table!(static QUEUE_GROUPS for ApBus {
     (c"config", 0o444, queue_attr::CONFIG),
     (c"chkstop", 0o444, queue_attr::CHKSTOP),
     (c"ap_functions", 0o444, queue_attr::AP_FUNCTIONS),
+    (c"driver_override", 0o644, queue_attr::DRIVER_OVERRIDE),
 });
 
 static CARD_TYPE: DeviceType = DeviceType::new(c"ap_card", &CARD_GROUPS);
@@ -272,6 +276,17 @@ fn insert_sorted(v: &mut KVec<DevRef>, d: DevRef) -> Result {
             Ok(())
         }
     }
+}
+
+/// What the bus attribute mutex (the C bus's `ap_attr_mutex`) protects.
+struct Attr {
+    /// The host's permission masks.
+    perms: Perms,
+    /// Queue devices with a `driver_override` set (`ap_driver_override_ctr`).
+    override_ctr: u32,
+    /// `ap_apmask_aqmask_in_use`: a sysfs mask write left a mask not all ones; starts false,
+    /// even with `apmask=`/`aqmask=` parameters, as in C.
+    masks_in_use: bool,
 }
 
 /// The AP configuration and bus settings.
@@ -320,7 +335,7 @@ struct ApBus {
     #[pin]
     scan: Mutex<DevTable>,
     #[pin]
-    perms: Mutex<Perms>,
+    perms: Mutex<Attr>,
     #[pin]
     drivers: Mutex<KVec<DriverRef>>,
     #[pin]
@@ -363,7 +378,7 @@ impl ApBus {
         };
         Ok(try_pin_init!(Self {
             scan <- new_mutex!(DevTable { cards: KVec::new(), queues: KVec::new() }),
-            perms <- new_mutex!(perms),
+            perms <- new_mutex!(Attr { perms, override_ctr: 0, masks_in_use: false }),
             drivers <- new_mutex!(KVec::new()),
             bound <- new_mutex!(KVec::new()),
             config <- new_mutex!(Config {
@@ -464,7 +479,7 @@ impl ApBus {
 
     /// The default domain (`ap_select_domain`).
     fn select_domain(&self) {
-        let perms = *self.perms.lock();
+        let perms = self.perms.lock().perms;
         let (current, qci) = {
             let c = self.config.lock();
             (c.domain, c.qci)
@@ -675,7 +690,11 @@ impl ApBus {
         };
         let mut sm = QueueSm::new(true, false);
         let _ = plan.apply(&mut sm);
-        let state = DevState::Queue(QueueState { sm, mode });
+        let state = DevState::Queue(QueueState {
+            sm,
+            mode,
+            driver_override: None,
+        });
         // Drivers may bind before this returns.
         match Dev::register(
             &spec,
@@ -773,33 +792,50 @@ impl ApBus {
 
     /// `apmask`/`aqmask` writes (`apmask_store`).
     fn store_mask(&self, which: PermMask, input: &[u8]) -> Result {
-        let mut perms = self.perms.lock();
-        let new = match owner::mask_store(&perms, which, input, false).map_err(parse_err)? {
-            MaskStore::Unchanged => return Ok(()),
-            MaskStore::Changed { new, in_use } => {
-                if let Some((apm, aqm)) = in_use {
-                    for d in self.drivers.lock().iter() {
-                        if d.is_default() || !d.try_get_module() {
-                            continue;
-                        }
-                        let busy = d.in_use(&apm, &aqm);
-                        d.put_module();
-                        if busy {
-                            return Err(EBUSY);
+        let mut attr = self.perms.lock();
+        let overrides = attr.override_ctr > 0;
+        let new =
+            match owner::mask_store(&attr.perms, which, input, overrides).map_err(parse_err)? {
+                MaskStore::Unchanged => return Ok(()),
+                MaskStore::Changed { new, in_use } => {
+                    if let Some((apm, aqm)) = in_use {
+                        for d in self.drivers.lock().iter() {
+                            if d.is_default() || !d.try_get_module() {
+                                continue;
+                            }
+                            let busy = d.in_use(&apm, &aqm);
+                            d.put_module();
+                            if busy {
+                                return Err(EBUSY);
+                            }
                         }
                     }
+                    new
                 }
-                new
-            }
-        };
+            };
         match which {
-            PermMask::Apmask => perms.apm = new,
-            PermMask::Aqmask => perms.aqm = new,
+            PermMask::Apmask => attr.perms.apm = new,
+            PermMask::Aqmask => attr.perms.aqm = new,
         }
-        drop(perms);
+        attr.masks_in_use = owner::apmask_aqmask_in_use(&attr.perms);
+        drop(attr);
         self.revise_bindings();
         self.root_uevent(|w| text::write_mask_uevent(w, which, &new));
         Ok(())
+    }
+
+    /// How a queue's `driver_override` relates to driver `drv` (`device_match_driver_override`).
+    fn override_match(dev: &Dev, drv: Option<DriverRef>) -> owner::OverrideMatch {
+        match &*dev.data().state.lock() {
+            DevState::Queue(QueueState {
+                driver_override: Some(name),
+                ..
+            }) => match drv {
+                Some(d) if d.name().to_bytes() == name.as_slice() => owner::OverrideMatch::Matches,
+                _ => owner::OverrideMatch::Differs,
+            },
+            _ => owner::OverrideMatch::NotSet,
+        }
     }
 
     /// Reprobes every queue whose owner class no longer matches (`ap_bus_revise_bindings`).
@@ -815,8 +851,15 @@ impl ApBus {
             v
         };
         for q in queues.iter() {
-            let bound_default = q.bound_driver().map(|d| d.is_default());
-            let reprobe = owner::needs_reprobe(&self.perms.lock(), apqn_of(q), bound_default);
+            let drv = q.bound_driver();
+            let bound_default = drv.map(|d| d.is_default());
+            let ovr = Self::override_match(q, drv);
+            let reprobe = owner::needs_reprobe_override(
+                &self.perms.lock().perms,
+                apqn_of(q),
+                bound_default,
+                ovr,
+            );
             if reprobe && q.reprobe().is_err() {
                 pr_warn!(
                     "reprobing queue {:02x}.{:04x} failed\n",
@@ -869,6 +912,11 @@ impl ApBus {
                 }
                 queue_attr::CONFIG => writeln!(buf, "{}", u8::from(s.sm.config())),
                 queue_attr::CHKSTOP => writeln!(buf, "{}", u8::from(s.sm.chkstop())),
+                queue_attr::DRIVER_OVERRIDE => {
+                    let name = s.driver_override.as_deref().unwrap_or(&[]);
+                    buf.write_bytes(name);
+                    buf.write_str("\n")
+                }
                 queue_attr::AP_FUNCTIONS => {
                     let (st, hw) = self.tapq_q(q, true);
                     let fac = queue_sm::queue_ap_functions(st, hw).map_err(|_| EIO)?;
@@ -919,6 +967,7 @@ impl ApBus {
                 }
                 Ok(())
             }
+            queue_attr::DRIVER_OVERRIDE => self.driver_override_store(dev, input),
             queue_attr::RESET => {
                 let first = match &mut *dev.data().state.lock() {
                     DevState::Queue(s) => s.sm.reset_store(),
@@ -929,6 +978,30 @@ impl ApBus {
             }
             _ => Err(EIO),
         }
+    }
+
+    /// Queue `driver_override` writes (ap_queue.c of 7.3): nothing is reprobed.
+    fn driver_override_store(&self, dev: &Dev, input: &[u8]) -> Result {
+        let mut attr = self.perms.lock();
+        let name = parse::driver_override_store(input, input.len(), attr.masks_in_use)
+            .map_err(parse_err)?;
+        let new = match name {
+            Some(n) => {
+                let mut v = KVec::new();
+                v.extend_from_slice(n, GFP_KERNEL)?;
+                Some(v)
+            }
+            None => None,
+        };
+        let mut st = dev.data().state.lock();
+        let DevState::Queue(s) = &mut *st else {
+            return Err(EIO);
+        };
+        let was = s.driver_override.is_some();
+        let now = new.is_some();
+        s.driver_override = new;
+        attr.override_ctr = parse::driver_override_counter(attr.override_ctr, was, now);
+        Ok(())
     }
 
     /// Card `config` writes: SCLP configure / deconfigure, then the flag and a CONFIG= uevent.
@@ -970,8 +1043,8 @@ impl BusOps for ApBus {
             attr::POLL_TIMEOUT => writeln!(buf, "{}", self.config.lock().poll_timeout),
             attr::AP_MAX_ADAPTER_ID => writeln!(buf, "{}", self.limits.max_apid),
             attr::AP_MAX_DOMAIN_ID => writeln!(buf, "{}", self.limits.max_apqi),
-            attr::APMASK => text::write_mask_attr(buf, &self.perms.lock().apm),
-            attr::AQMASK => text::write_mask_attr(buf, &self.perms.lock().aqm),
+            attr::APMASK => text::write_mask_attr(buf, &self.perms.lock().perms.apm),
+            attr::AQMASK => text::write_mask_attr(buf, &self.perms.lock().perms.aqm),
             attr::SCANS => writeln!(buf, "{}", self.scan_count.load(Ordering::Acquire)),
             attr::BINDINGS => {
                 let (total, bound) = self.count_bindings();
@@ -989,7 +1062,7 @@ impl BusOps for ApBus {
     fn store(&self, id: u32, input: &[u8]) -> Result {
         match id {
             attr::AP_DOMAIN => {
-                let aqm = self.perms.lock().aqm;
+                let aqm = self.perms.lock().perms.aqm;
                 let d =
                     parse::parse_ap_domain(input, self.limits.max_apqi, &aqm).map_err(parse_err)?;
                 self.config.lock().domain = i32::from(d);
@@ -1037,8 +1110,8 @@ impl BusOps for ApBus {
     fn probe(&self, dev: &Dev, d: DriverRef) -> Result {
         let q = apqn_of(dev);
         if dev.kind() == KIND_QUEUE {
-            let reserved = self.perms.lock().reserved_for_host(q);
-            if reserved != d.is_default() {
+            let ovr = Self::override_match(dev, Some(d));
+            if !owner::probe_allowed(&self.perms.lock().perms, q, d.is_default(), ovr) {
                 return Err(ENODEV);
             }
         } else if !d.is_default() {
@@ -1157,14 +1230,16 @@ impl ApBusApi for ApBus {
 
     unsafe fn owned_by_default(&self, apid: u8, apqi: u8) -> bool {
         // SAFETY: the caller holds the lock.
-        let perms = unsafe { abs::platform::held_data(&self.perms) };
-        perms.reserved_for_host(Apqn { apid, apqi })
+        let attr = unsafe { abs::platform::held_data(&self.perms) };
+        let q = Apqn { apid, apqi };
+        attr.perms.owned_by_default(q, self.override_owner(q))
     }
 
     unsafe fn matrix_owned_by_default(&self, apm: &Mask, aqm: &Mask) -> bool {
         // SAFETY: the caller holds the lock.
-        let perms = unsafe { abs::platform::held_data(&self.perms) };
-        perms.matrix_owned_by_default(apm, aqm)
+        let attr = unsafe { abs::platform::held_data(&self.perms) };
+        attr.perms
+            .matrix_owned_by_default_with(apm, aqm, |q| self.override_owner(q))
     }
 
     fn qci(&self) -> Option<QciInfo> {
@@ -1228,6 +1303,24 @@ impl ApBusApi for ApBus {
 }
 
 impl ApBus {
+    /// For `ap_owned_by_def_drv`: if `q` is a bound queue with a `driver_override`, whether it
+    /// is bound to a default driver.
+    fn override_owner(&self, q: Apqn) -> Option<bool> {
+        let dev = {
+            let b = self.bound.lock();
+            let i = find(&b, q.qid()).ok()?;
+            b[i].clone()
+        };
+        let has_override = matches!(
+            &*dev.data().state.lock(),
+            DevState::Queue(QueueState {
+                driver_override: Some(_),
+                ..
+            })
+        );
+        has_override.then(|| dev.bound_driver().is_some_and(|d| d.is_default()))
+    }
+
     fn forget_driver(&self, drv: DriverRef) {
         let mut l = self.drivers.lock();
         if let Some(i) = l.iter().position(|d| d.same(&drv)) {

@@ -7,6 +7,10 @@
 //! - `aptest_nondef` (with `nondef=1`): a non-default queue driver whose `in_use` answer is
 //!   set through debugfs (`ap_test/in_use`: 0 or 1).
 //!
+//! The default drivers add an `online` attribute (0 or 1, as zcrypt's) to the devices they bind;
+//! a write sends an `ONLINE=` uevent on the device (the zcrypt device state it would change is
+//! not modelled).
+//!
 //! Every callback appends one line to `ap_test/events` (a write to it clears the log):
 //! `probe <driver> <apqn>`, `remove <driver> <apqn>`, `in_use <driver> <apm> <aqm>`,
 //! `config_changed <driver>`, `scan_complete <driver>`.
@@ -38,7 +42,8 @@ pub mod model {
 }
 
 use abs::{
-    ap_driver::{ApDevice, ApDriver, Registration},
+    ap_driver::{ApDevice, ApDriver, DriverAttributeGroup, Registration},
+    bus::ShowBuf,
     device::{KIND_CARD, KIND_QUEUE},
 };
 use model::{hw::QciInfo, ids::Apqn, mask::Mask};
@@ -68,6 +73,9 @@ struct TestState {
     #[pin]
     log: Mutex<KVec<u8>>,
     in_use: AtomicBool,
+    /// Devices set offline through `online` (kind, APQN).
+    #[pin]
+    offline: Mutex<KVec<(u32, u16)>>,
 }
 
 impl TestState {
@@ -114,7 +122,12 @@ fn apqn(dev: &ApDevice) -> Apqn {
 struct Drv<const KIND: u32, const DEFAULT: bool> {
     name: &'static str,
     state: Arc<TestState>,
+    /// The attributes added to bound devices.
+    group: Option<&'static DriverAttributeGroup>,
 }
+
+/// The id of the `online` attribute.
+const ATTR_ONLINE: u32 = 0;
 
 impl<const KIND: u32, const DEFAULT: bool> ApDriver for Drv<KIND, DEFAULT> {
     const DEFAULT: bool = DEFAULT;
@@ -124,12 +137,47 @@ impl<const KIND: u32, const DEFAULT: bool> ApDriver for Drv<KIND, DEFAULT> {
     fn probe(&self, dev: &ApDevice) -> Result {
         self.state
             .event(format_args!("probe {} {}\n", self.name, apqn(dev)));
+        if let Some(g) = self.group {
+            dev.add_group(g)?;
+        }
         Ok(())
     }
 
     fn remove(&self, dev: &ApDevice) {
+        if let Some(g) = self.group {
+            dev.remove_group(g);
+        }
+        let key = (dev.kind(), dev.apqn());
+        self.state.offline.lock().retain(|k| *k != key);
         self.state
             .event(format_args!("remove {} {}\n", self.name, apqn(dev)));
+    }
+
+    fn attr_show(&self, dev: &ApDevice, id: u32, buf: &mut ShowBuf<'_>) -> Result {
+        if id != ATTR_ONLINE {
+            return Err(EIO);
+        }
+        let key = (dev.kind(), dev.apqn());
+        let online = !self.state.offline.lock().contains(&key);
+        buf.write_bytes(if online { b"1\n" } else { b"0\n" });
+        Ok(())
+    }
+
+    fn attr_store(&self, dev: &ApDevice, id: u32, input: &[u8]) -> Result {
+        if id != ATTR_ONLINE {
+            return Err(EIO);
+        }
+        let online = model::parse::parse_zero_one(input).map_err(|_| EINVAL)?;
+        let key = (dev.kind(), dev.apqn());
+        {
+            let mut off = self.state.offline.lock();
+            off.retain(|k| *k != key);
+            if !online {
+                off.push(key, GFP_KERNEL)?;
+            }
+        }
+        let env: &CStr = if online { c"ONLINE=1" } else { c"ONLINE=0" };
+        dev.change_uevent(&[env])
     }
 
     fn in_use(&self, apm: &Mask, aqm: &Mask) -> bool {
@@ -152,6 +200,14 @@ impl<const KIND: u32, const DEFAULT: bool> ApDriver for Drv<KIND, DEFAULT> {
 type CardDrv = Drv<KIND_CARD, true>;
 type QueueDrv = Drv<KIND_QUEUE, true>;
 type NonDefDrv = Drv<KIND_QUEUE, false>;
+
+crate::driver_attribute_group!(static CARD_ATTRS for CardDrv {
+    (c"online", 0o644, ATTR_ONLINE),
+});
+
+crate::driver_attribute_group!(static QUEUE_ATTRS for QueueDrv {
+    (c"online", 0o644, ATTR_ONLINE),
+});
 
 /// `ap_test/in_use`: what the non-default driver's `in_use` answers.
 struct InUseCtl(Arc<TestState>);
@@ -207,6 +263,7 @@ impl kernel::Module for ApTestDrv {
             pin_init!(TestState {
                 log <- kernel::new_mutex!(KVec::new()),
                 in_use: AtomicBool::new(false),
+                offline <- kernel::new_mutex!(KVec::new()),
             }),
             GFP_KERNEL,
         )?;
@@ -227,6 +284,7 @@ impl kernel::Module for ApTestDrv {
                     Ok::<_, Error>(NonDefDrv {
                         name: "aptest_nondef",
                         state: state.clone(),
+                        group: None,
                     }),
                 ),
                 GFP_KERNEL,
@@ -241,6 +299,7 @@ impl kernel::Module for ApTestDrv {
                 Ok::<_, Error>(CardDrv {
                     name: "aptest_card",
                     state: state.clone(),
+                    group: Some(&CARD_ATTRS),
                 }),
             ),
             GFP_KERNEL,
@@ -252,6 +311,7 @@ impl kernel::Module for ApTestDrv {
                 Ok::<_, Error>(QueueDrv {
                     name: "aptest_queue",
                     state,
+                    group: Some(&QUEUE_ATTRS),
                 }),
             ),
             GFP_KERNEL,

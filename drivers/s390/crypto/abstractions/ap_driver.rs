@@ -203,6 +203,163 @@ impl ApDevice {
         // SAFETY: live (type invariant).
         unsafe { (*self.0).device.get() }
     }
+
+    /// Adds the driver's attribute group (see [`driver_attribute_group!`]) to the device; the
+    /// driver removes it in its `remove`.
+    pub fn add_group(&self, group: &'static DriverAttributeGroup) -> Result {
+        // SAFETY: the device is live and bound to the calling driver; the group is static.
+        to_result(unsafe {
+            bindings::sysfs_create_group(&raw mut (*self.as_raw_device()).kobj, &group.0)
+        })
+    }
+
+    /// Removes a group added by [`ApDevice::add_group`]; waits for running callbacks.
+    pub fn remove_group(&self, group: &'static DriverAttributeGroup) {
+        // SAFETY: as in `add_group`.
+        unsafe { bindings::sysfs_remove_group(&raw mut (*self.as_raw_device()).kobj, &group.0) };
+    }
+
+    /// Sends a CHANGE uevent with the given `KEY=value` strings.
+    pub fn change_uevent(&self, env: &[&CStr]) -> Result {
+        super::bus::uevent_env(self.as_raw_device(), env)
+    }
+}
+
+/// A driver's `struct device_attribute` that may live in a `static`; its callbacks reach the
+/// bound driver's [`ApDriver::attr_show`] / [`ApDriver::attr_store`] with `id`.
+#[repr(C)]
+pub struct DriverAttribute {
+    attr: bindings::device_attribute,
+    id: u32,
+}
+
+// SAFETY: immutable after construction; only read by the driver core.
+unsafe impl Sync for DriverAttribute {}
+
+impl DriverAttribute {
+    /// An attribute `name` with permissions `mode` and id `id`, for devices bound to a
+    /// `Registration<T>`.
+    pub const fn new<T: ApDriver>(name: &'static CStr, mode: u16, id: u32) -> Self {
+        // SAFETY: all-zero is a valid `struct device_attribute`.
+        let mut a: bindings::device_attribute = unsafe { core::mem::zeroed() };
+        a.attr.name = kernel::str::as_char_ptr_in_const_context(name);
+        a.attr.mode = mode;
+        if mode & 0o444 != 0 {
+            a.__bindgen_anon_1.show = Some(drv_attr_show::<T>);
+        }
+        if mode & 0o222 != 0 {
+            a.__bindgen_anon_2.store = Some(drv_attr_store::<T>);
+        }
+        Self { attr: a, id }
+    }
+
+    /// The embedded `struct attribute`.
+    pub const fn attribute(&'static self) -> *mut bindings::attribute {
+        (&raw const self.attr.attr).cast_mut()
+    }
+}
+
+/// A static, unnamed attribute group of a driver.
+#[repr(transparent)]
+pub struct DriverAttributeGroup(bindings::attribute_group);
+
+// SAFETY: immutable after construction; only read by sysfs.
+unsafe impl Sync for DriverAttributeGroup {}
+
+/// The pointer array of a [`DriverAttributeGroup`].
+#[repr(transparent)]
+pub struct DriverAttributePointers<const N: usize>([*mut bindings::attribute; N]);
+
+// SAFETY: immutable after construction; only read by sysfs.
+unsafe impl<const N: usize> Sync for DriverAttributePointers<N> {}
+
+impl<const N: usize> DriverAttributePointers<N> {
+    /// The pointers to `attrs`, then null; `N` must be `M + 1`.
+    pub const fn new<const M: usize>(attrs: &'static [DriverAttribute; M]) -> Self {
+        const { assert!(N == M + 1) };
+        let mut p = [core::ptr::null_mut(); N];
+        let mut i = 0;
+        while i < M {
+            p[i] = attrs[i].attribute();
+            i += 1;
+        }
+        Self(p)
+    }
+}
+
+impl DriverAttributeGroup {
+    /// A group (no directory) over `ptrs`.
+    pub const fn new<const N: usize>(ptrs: &'static DriverAttributePointers<N>) -> Self {
+        // SAFETY: all-zero is a valid `struct attribute_group`.
+        let mut g: bindings::attribute_group = unsafe { core::mem::zeroed() };
+        g.__bindgen_anon_2.attrs = ptrs.0.as_ptr().cast_mut();
+        Self(g)
+    }
+}
+
+/// Builds the static attribute group `$gname` of driver type `$t` (see [`DriverAttribute`]).
+#[macro_export]
+macro_rules! driver_attribute_group {
+    (static $gname:ident for $t:ty { $( ($name:expr, $mode:expr, $id:expr) ),* $(,)? }) => {
+        static $gname: $crate::abs::ap_driver::DriverAttributeGroup = {
+            use $crate::abs::ap_driver::{DriverAttribute, DriverAttributeGroup, DriverAttributePointers};
+            const N: usize = [$( $id ),*].len();
+            static ATTRS: [DriverAttribute; N] = [$( DriverAttribute::new::<$t>($name, $mode, $id) ),*];
+            static PTRS: DriverAttributePointers<{ N + 1 }> = DriverAttributePointers::new(&ATTRS);
+            DriverAttributeGroup::new(&PTRS)
+        };
+    };
+}
+
+/// The registration and device of a driver attribute callback.
+///
+/// # Safety
+///
+/// `dev` must be a live AP device bound to a `Registration<T>` (the group is only added to
+/// devices bound to it, and removed before they are unbound).
+unsafe fn attr_context<'a, T: ApDriver>(
+    dev: *mut bindings::device,
+) -> (&'a Registration<T>, ApDevice) {
+    // SAFETY: guaranteed by the caller: the bound driver is the first member of an
+    // `ap_rs_driver`, the `raw` field of a `Registration<T>`; the device is an `ap_rs_device`.
+    unsafe {
+        let drv = (*dev).driver.cast::<ApRsDriver>();
+        (
+            Registration::<T>::from_raw(drv),
+            ApDevice(dev.cast::<ApRsDevice>()),
+        )
+    }
+}
+
+/// # Safety
+///
+/// Called by sysfs for a [`DriverAttribute`] of `T` on a device bound to `T`.
+unsafe extern "C" fn drv_attr_show<T: ApDriver>(
+    dev: *mut bindings::device,
+    attr: *mut bindings::device_attribute,
+    buf: *mut c_char,
+) -> isize {
+    // SAFETY: see `attr_context`; `attr` is the first field of a `DriverAttribute`.
+    let ((r, d), id) = unsafe { (attr_context::<T>(dev), (*attr.cast::<DriverAttribute>()).id) };
+    // SAFETY: sysfs passes a page-sized buffer, ours for the call.
+    let mut out = unsafe { super::bus::ShowBuf::from_raw(buf) };
+    super::bus::ret(r.data.attr_show(&d, id, &mut out).map(|()| out.len()))
+}
+
+/// # Safety
+///
+/// As [`drv_attr_show`], with `count` readable bytes at `buf`.
+unsafe extern "C" fn drv_attr_store<T: ApDriver>(
+    dev: *mut bindings::device,
+    attr: *mut bindings::device_attribute,
+    buf: *const c_char,
+    count: usize,
+) -> isize {
+    // SAFETY: see `drv_attr_show`.
+    let ((r, d), id) = unsafe { (attr_context::<T>(dev), (*attr.cast::<DriverAttribute>()).id) };
+    // SAFETY: sysfs passes `count` readable bytes.
+    let input = unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), count) };
+    super::bus::ret(r.data.attr_store(&d, id, input).map(|()| count))
 }
 
 /// A Rust AP driver.
@@ -226,6 +383,14 @@ pub trait ApDriver: Send + Sync + 'static {
     fn on_config_changed(&self, _new: &QciInfo, _old: &QciInfo) {}
     /// The scan after a configuration change is complete.
     fn on_scan_complete(&self, _new: &QciInfo, _old: &QciInfo) {}
+    /// Formats the driver's attribute `id` of `dev` (see [`driver_attribute_group!`]).
+    fn attr_show(&self, _dev: &ApDevice, _id: u32, _buf: &mut super::bus::ShowBuf<'_>) -> Result {
+        Err(EIO)
+    }
+    /// Handles a write to the driver's attribute `id` of `dev`.
+    fn attr_store(&self, _dev: &ApDevice, _id: u32, _input: &[u8]) -> Result {
+        Err(EIO)
+    }
 }
 
 // `struct device_driver` contains zero-sized bindgen structs (lockdep maps): fine behind the

@@ -17,7 +17,7 @@
 
 use core::{
     fmt::Write as _,
-    sync::atomic::{AtomicPtr, AtomicU64, Ordering},
+    sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering},
 };
 use kernel::{
     debugfs, fmt, new_mutex,
@@ -348,6 +348,10 @@ struct ApBus {
     limits: IdLimits,
     /// Number of scans run.
     scan_count: AtomicU64,
+    /// The result of the last scan (what a forced rescan that waited for it returns).
+    last_scan_changed: AtomicBool,
+    /// The module is going away: no scan or poll is started or re-armed any more.
+    exiting: AtomicBool,
     /// The "all APQNs bound" completion and its count.
     #[pin]
     bindings: Mutex<BindingsCompletion>,
@@ -391,6 +395,8 @@ impl ApBus {
             facility <- new_mutex!(facility),
             limits,
             scan_count: AtomicU64::new(0),
+            last_scan_changed: AtomicBool::new(false),
+            exiting: AtomicBool::new(false),
             bindings <- new_mutex!(BindingsCompletion::new()),
             bus_type: AtomicPtr::new(core::ptr::null_mut()),
             root: RootDevice::register(c"ap", module)?,
@@ -427,7 +433,17 @@ impl ApBus {
 
     /// Runs one bus scan (`ap_scan_bus`): returns whether the configuration changed.
     fn scan_bus(&self) -> bool {
-        let mut table = self.scan.lock();
+        // A scan already running is waited for, and its result is ours (`ap_bus_force_rescan`).
+        let mut table = match self.scan.try_lock() {
+            Some(t) => t,
+            None => {
+                drop(self.scan.lock());
+                return self.last_scan_changed.load(Ordering::Acquire);
+            }
+        };
+        if self.exiting.load(Ordering::Acquire) {
+            return false;
+        }
         let (begin, new, old) = {
             let mut cfg = self.config.lock();
             match cfg.qci {
@@ -471,10 +487,19 @@ impl ApBus {
         if end.init_scan_done {
             self.root_uevent(scan::write_env_init_scan_done);
         }
+        self.last_scan_changed
+            .store(begin.config_changed, Ordering::Release);
         self.check_bindings_complete();
         let period = self.config.lock().config_time;
-        ap_bus_ffi::schedule_scan(period.saturating_mul(1000));
+        self.schedule_scan(period.saturating_mul(1000));
         begin.config_changed
+    }
+
+    /// Arms the periodic scan, unless the module is going away.
+    fn schedule_scan(&self, delay_ms: u32) {
+        if !self.exiting.load(Ordering::Acquire) {
+            ap_bus_ffi::schedule_scan(delay_ms);
+        }
     }
 
     /// The default domain (`ap_select_domain`).
@@ -762,7 +787,9 @@ impl ApBus {
             queue_sm::WaitPlan::WakePollThread => 0,
             queue_sm::WaitPlan::Timer(ns) => ns,
         };
-        ap_bus_ffi::schedule_poll(u32::try_from(ns / 1000).unwrap_or(u32::MAX));
+        if !self.exiting.load(Ordering::Acquire) {
+            ap_bus_ffi::schedule_poll(u32::try_from(ns / 1000).unwrap_or(u32::MAX));
+        }
     }
 
     /// `ap_check_bindings_complete`.
@@ -1072,7 +1099,7 @@ impl BusOps for ApBus {
                 let t = parse::parse_config_time(input).map_err(parse_err)?;
                 let t = u32::try_from(t).map_err(|_| EINVAL)?;
                 self.config.lock().config_time = t;
-                ap_bus_ffi::schedule_scan(t.saturating_mul(1000));
+                self.schedule_scan(t.saturating_mul(1000));
                 Ok(())
             }
             attr::POLL_THREAD => {
@@ -1388,8 +1415,8 @@ impl debugfs::Reader for SimControl {
 }
 
 struct ApModule {
-    // Dropped first: the debugfs file holds a reference to the bus.
-    _sim_control: Pin<KBox<debugfs::File<SimControl>>>,
+    // Removed first: the debugfs file holds a reference to the bus.
+    sim_control: Option<Pin<KBox<debugfs::File<SimControl>>>>,
     _debugfs: debugfs::Dir,
     bus: Arc<Bus<ApBus>>,
 }
@@ -1417,7 +1444,7 @@ impl kernel::Module for ApModule {
         // The initial scan; it arms the periodic ones.
         data.scan_bus();
         Ok(ApModule {
-            _sim_control: control,
+            sim_control: Some(control),
             _debugfs: dir,
             bus,
         })
@@ -1427,6 +1454,10 @@ impl kernel::Module for ApModule {
 impl Drop for ApModule {
     fn drop(&mut self) {
         let data = self.bus.data();
+        // No new scans or polls from here on (sysfs writes may still come until the bus is
+        // unregistered, debugfs ones until the file is gone).
+        data.exiting.store(true, Ordering::Release);
+        self.sim_control = None;
         ap_bus_ffi::cancel_works();
         // Every AP driver module depends on this one, so none is registered any more: the
         // devices go without unbinding anything.

@@ -42,8 +42,8 @@ pub mod model {
 }
 
 use abs::{
-    ap_driver::{ApDevice, ApDriver, DriverAttributeGroup, Registration},
-    bus::ShowBuf,
+    ap_driver::{ApDevice, ApDriver, Registration},
+    bus::{AttributeGroup, ShowBuf},
     device::{KIND_CARD, KIND_QUEUE},
 };
 use model::{hw::QciInfo, ids::Apqn, mask::Mask};
@@ -123,7 +123,7 @@ struct Drv<const KIND: u32, const DEFAULT: bool> {
     name: &'static str,
     state: Arc<TestState>,
     /// The attributes added to bound devices.
-    group: Option<&'static DriverAttributeGroup>,
+    group: Option<&'static AttributeGroup>,
 }
 
 /// The id of the `online` attribute.

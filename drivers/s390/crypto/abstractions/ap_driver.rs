@@ -12,7 +12,10 @@ use kernel::{
     types::Opaque,
 };
 
-use super::device::ApRsDevice;
+use super::{
+    bus::AttributeGroup,
+    device::{ApRsDevice, DeviceAttribute},
+};
 use crate::model::{hw::QciInfo, mask::Mask};
 
 /// The driver is a default (host) driver.
@@ -204,19 +207,21 @@ impl ApDevice {
         unsafe { (*self.0).device.get() }
     }
 
-    /// Adds the driver's attribute group (see [`driver_attribute_group!`]) to the device; the
+    /// Adds the driver's attribute group (see `driver_attribute_group!`) to the device; the
     /// driver removes it in its `remove`.
-    pub fn add_group(&self, group: &'static DriverAttributeGroup) -> Result {
+    pub fn add_group(&self, group: &'static AttributeGroup) -> Result {
         // SAFETY: the device is live and bound to the calling driver; the group is static.
         to_result(unsafe {
-            bindings::sysfs_create_group(&raw mut (*self.as_raw_device()).kobj, &group.0)
+            bindings::sysfs_create_group(&raw mut (*self.as_raw_device()).kobj, group.as_ptr())
         })
     }
 
     /// Removes a group added by [`ApDevice::add_group`]; waits for running callbacks.
-    pub fn remove_group(&self, group: &'static DriverAttributeGroup) {
+    pub fn remove_group(&self, group: &'static AttributeGroup) {
         // SAFETY: as in `add_group`.
-        unsafe { bindings::sysfs_remove_group(&raw mut (*self.as_raw_device()).kobj, &group.0) };
+        unsafe {
+            bindings::sysfs_remove_group(&raw mut (*self.as_raw_device()).kobj, group.as_ptr())
+        };
     }
 
     /// Sends a CHANGE uevent with the given `KEY=value` strings.
@@ -225,88 +230,29 @@ impl ApDevice {
     }
 }
 
-/// A driver's `struct device_attribute` that may live in a `static`; its callbacks reach the
-/// bound driver's [`ApDriver::attr_show`] / [`ApDriver::attr_store`] with `id`.
-#[repr(C)]
-pub struct DriverAttribute {
-    attr: bindings::device_attribute,
+/// A static attribute of a driver's group: its callbacks reach the bound driver's
+/// [`ApDriver::attr_show`] / [`ApDriver::attr_store`] with the attribute's id.
+pub const fn driver_attribute<T: ApDriver>(
+    name: &'static CStr,
+    mode: u16,
     id: u32,
+) -> DeviceAttribute {
+    DeviceAttribute::with_callbacks(name, mode, id, drv_attr_show::<T>, drv_attr_store::<T>)
 }
 
-// SAFETY: immutable after construction; only read by the driver core.
-unsafe impl Sync for DriverAttribute {}
-
-impl DriverAttribute {
-    /// An attribute `name` with permissions `mode` and id `id`, for devices bound to a
-    /// `Registration<T>`.
-    pub const fn new<T: ApDriver>(name: &'static CStr, mode: u16, id: u32) -> Self {
-        // SAFETY: all-zero is a valid `struct device_attribute`.
-        let mut a: bindings::device_attribute = unsafe { core::mem::zeroed() };
-        a.attr.name = kernel::str::as_char_ptr_in_const_context(name);
-        a.attr.mode = mode;
-        if mode & 0o444 != 0 {
-            a.__bindgen_anon_1.show = Some(drv_attr_show::<T>);
-        }
-        if mode & 0o222 != 0 {
-            a.__bindgen_anon_2.store = Some(drv_attr_store::<T>);
-        }
-        Self { attr: a, id }
-    }
-
-    /// The embedded `struct attribute`.
-    pub const fn attribute(&'static self) -> *mut bindings::attribute {
-        (&raw const self.attr.attr).cast_mut()
-    }
-}
-
-/// A static, unnamed attribute group of a driver.
-#[repr(transparent)]
-pub struct DriverAttributeGroup(bindings::attribute_group);
-
-// SAFETY: immutable after construction; only read by sysfs.
-unsafe impl Sync for DriverAttributeGroup {}
-
-/// The pointer array of a [`DriverAttributeGroup`].
-#[repr(transparent)]
-pub struct DriverAttributePointers<const N: usize>([*mut bindings::attribute; N]);
-
-// SAFETY: immutable after construction; only read by sysfs.
-unsafe impl<const N: usize> Sync for DriverAttributePointers<N> {}
-
-impl<const N: usize> DriverAttributePointers<N> {
-    /// The pointers to `attrs`, then null; `N` must be `M + 1`.
-    pub const fn new<const M: usize>(attrs: &'static [DriverAttribute; M]) -> Self {
-        const { assert!(N == M + 1) };
-        let mut p = [core::ptr::null_mut(); N];
-        let mut i = 0;
-        while i < M {
-            p[i] = attrs[i].attribute();
-            i += 1;
-        }
-        Self(p)
-    }
-}
-
-impl DriverAttributeGroup {
-    /// A group (no directory) over `ptrs`.
-    pub const fn new<const N: usize>(ptrs: &'static DriverAttributePointers<N>) -> Self {
-        // SAFETY: all-zero is a valid `struct attribute_group`.
-        let mut g: bindings::attribute_group = unsafe { core::mem::zeroed() };
-        g.__bindgen_anon_2.attrs = ptrs.0.as_ptr().cast_mut();
-        Self(g)
-    }
-}
-
-/// Builds the static attribute group `$gname` of driver type `$t` (see [`DriverAttribute`]).
+/// Builds the static attribute group `$gname` of driver type `$t` (see [`driver_attribute`]),
+/// for [`ApDevice::add_group`].
 #[macro_export]
 macro_rules! driver_attribute_group {
     (static $gname:ident for $t:ty { $( ($name:expr, $mode:expr, $id:expr) ),* $(,)? }) => {
-        static $gname: $crate::abs::ap_driver::DriverAttributeGroup = {
-            use $crate::abs::ap_driver::{DriverAttribute, DriverAttributeGroup, DriverAttributePointers};
+        static $gname: $crate::abs::bus::AttributeGroup = {
+            use $crate::abs::bus::{AttributeGroup, AttributePointers};
+            use $crate::abs::device::DeviceAttribute;
             const N: usize = [$( $id ),*].len();
-            static ATTRS: [DriverAttribute; N] = [$( DriverAttribute::new::<$t>($name, $mode, $id) ),*];
-            static PTRS: DriverAttributePointers<{ N + 1 }> = DriverAttributePointers::new(&ATTRS);
-            DriverAttributeGroup::new(&PTRS)
+            static ATTRS: [DeviceAttribute; N] =
+                [$( $crate::abs::ap_driver::driver_attribute::<$t>($name, $mode, $id) ),*];
+            static PTRS: AttributePointers<{ N + 1 }> = AttributePointers::from_device_attrs(&ATTRS);
+            AttributeGroup::new(&PTRS)
         };
     };
 }
@@ -333,14 +279,14 @@ unsafe fn attr_context<'a, T: ApDriver>(
 
 /// # Safety
 ///
-/// Called by sysfs for a [`DriverAttribute`] of `T` on a device bound to `T`.
+/// Called by sysfs for an attribute made by [`driver_attribute`] for `T` on a device bound to `T`.
 unsafe extern "C" fn drv_attr_show<T: ApDriver>(
     dev: *mut bindings::device,
     attr: *mut bindings::device_attribute,
     buf: *mut c_char,
 ) -> isize {
-    // SAFETY: see `attr_context`; `attr` is the first field of a `DriverAttribute`.
-    let ((r, d), id) = unsafe { (attr_context::<T>(dev), (*attr.cast::<DriverAttribute>()).id) };
+    // SAFETY: see `attr_context`; `attr` belongs to a `DeviceAttribute` of `driver_attribute`.
+    let ((r, d), id) = unsafe { (attr_context::<T>(dev), DeviceAttribute::id_of(attr)) };
     // SAFETY: sysfs passes a page-sized buffer, ours for the call.
     let mut out = unsafe { super::bus::ShowBuf::from_raw(buf) };
     super::bus::ret(r.data.attr_show(&d, id, &mut out).map(|()| out.len()))
@@ -356,7 +302,7 @@ unsafe extern "C" fn drv_attr_store<T: ApDriver>(
     count: usize,
 ) -> isize {
     // SAFETY: see `drv_attr_show`.
-    let ((r, d), id) = unsafe { (attr_context::<T>(dev), (*attr.cast::<DriverAttribute>()).id) };
+    let ((r, d), id) = unsafe { (attr_context::<T>(dev), DeviceAttribute::id_of(attr)) };
     // SAFETY: sysfs passes `count` readable bytes.
     let input = unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), count) };
     super::bus::ret(r.data.attr_store(&d, id, input).map(|()| count))
@@ -383,7 +329,7 @@ pub trait ApDriver: Send + Sync + 'static {
     fn on_config_changed(&self, _new: &QciInfo, _old: &QciInfo) {}
     /// The scan after a configuration change is complete.
     fn on_scan_complete(&self, _new: &QciInfo, _old: &QciInfo) {}
-    /// Formats the driver's attribute `id` of `dev` (see [`driver_attribute_group!`]).
+    /// Formats the driver's attribute `id` of `dev` (see `driver_attribute_group!`).
     fn attr_show(&self, _dev: &ApDevice, _id: u32, _buf: &mut super::bus::ShowBuf<'_>) -> Result {
         Err(EIO)
     }

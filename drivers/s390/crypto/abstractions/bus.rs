@@ -217,6 +217,13 @@ impl AttributeGroup {
     }
 }
 
+impl AttributeGroup {
+    /// The raw group (for `sysfs_create_group()`).
+    pub const fn as_ptr(&'static self) -> *const bindings::attribute_group {
+        &self.0
+    }
+}
+
 impl AttributeGroups {
     /// The list holding just `group`.
     pub const fn new(group: &'static AttributeGroup) -> Self {

@@ -317,20 +317,57 @@ pub struct DeviceAttribute {
 // SAFETY: immutable after construction; only read by the driver core.
 unsafe impl Sync for DeviceAttribute {}
 
+/// A `show` callback of a `struct device_attribute`.
+pub type ShowFn = unsafe extern "C" fn(
+    *mut bindings::device,
+    *mut bindings::device_attribute,
+    *mut c_char,
+) -> isize;
+/// A `store` callback of a `struct device_attribute`.
+pub type StoreFn = unsafe extern "C" fn(
+    *mut bindings::device,
+    *mut bindings::device_attribute,
+    *const c_char,
+    usize,
+) -> isize;
+
 impl DeviceAttribute {
     /// An attribute `name` with permissions `mode` and id `id`, for devices of a `Bus<T>`.
     pub const fn new<T: BusOps>(name: &'static CStr, mode: u16, id: u32) -> Self {
+        Self::with_callbacks(name, mode, id, dev_show::<T>, dev_store::<T>)
+    }
+
+    /// An attribute whose callbacks find their id with [`DeviceAttribute::id_of`]. `show` is
+    /// installed only for readable modes, `store` only for writable ones.
+    pub const fn with_callbacks(
+        name: &'static CStr,
+        mode: u16,
+        id: u32,
+        show: ShowFn,
+        store: StoreFn,
+    ) -> Self {
         // SAFETY: all-zero is a valid `struct device_attribute`.
         let mut a: bindings::device_attribute = unsafe { core::mem::zeroed() };
         a.attr.name = as_char_ptr_in_const_context(name);
         a.attr.mode = mode;
         if mode & 0o444 != 0 {
-            a.__bindgen_anon_1.show = Some(dev_show::<T>);
+            a.__bindgen_anon_1.show = Some(show);
         }
         if mode & 0o222 != 0 {
-            a.__bindgen_anon_2.store = Some(dev_store::<T>);
+            a.__bindgen_anon_2.store = Some(store);
         }
         Self { attr: a, id }
+    }
+
+    /// The id of the attribute `attr` points to.
+    ///
+    /// # Safety
+    ///
+    /// `attr` must be the `attr` field of a live `DeviceAttribute` (as sysfs passes it to the
+    /// callbacks installed by [`DeviceAttribute::with_callbacks`]).
+    pub unsafe fn id_of(attr: *const bindings::device_attribute) -> u32 {
+        // SAFETY: `attr` is the first field of a `DeviceAttribute` (`repr(C)`), per the caller.
+        unsafe { (*attr.cast::<DeviceAttribute>()).id }
     }
 
     /// The embedded `struct attribute`.

@@ -136,16 +136,20 @@ fn parse_err(e: ParseError) -> Error {
 }
 
 /// Formats into a NUL-terminated buffer and returns it as a C string (uevent variables).
-fn cstr_in<'a>(
-    buf: &'a mut [u8; 96],
+///
+/// The buffer may be reused: the terminating NUL is written here, whatever the buffer held.
+fn cstr_in<'a, const N: usize>(
+    buf: &'a mut [u8; N],
     f: impl FnOnce(&mut dyn core::fmt::Write) -> core::fmt::Result,
 ) -> Result<&'a CStr> {
+    let last = N.checked_sub(1).ok_or(EINVAL)?;
     let n = {
-        let mut w = BufWriter::new(&mut buf[..95]);
+        let mut w = BufWriter::new(buf.get_mut(..last).ok_or(EINVAL)?);
         f(&mut w).map_err(|_| EINVAL)?;
         w.len()
     };
-    CStr::from_bytes_with_nul(&buf[..=n]).map_err(|_| EINVAL)
+    *buf.get_mut(n).ok_or(EINVAL)? = 0;
+    CStr::from_bytes_with_nul(buf.get(..=n).ok_or(EINVAL)?).map_err(|_| EINVAL)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -609,9 +613,10 @@ impl ApBus {
             return None;
         }
         let mut name = [0u8; 16];
-        let name = cstr_in_small(&mut name, |w| {
+        let name = cstr_in(&mut name, |w| {
             core::fmt::Write::write_fmt(w, format_args!("card{:02x}", apid))
-        })?;
+        })
+        .ok()?;
         let spec = DeviceSpec {
             bus: self.bus_raw(),
             parent: self.root.as_raw(),
@@ -699,7 +704,7 @@ impl ApBus {
         plan: QueuePlan,
     ) {
         let mut name = [0u8; 16];
-        let Some(name) = cstr_in_small(&mut name, |w| {
+        let Ok(name) = cstr_in(&mut name, |w| {
             core::fmt::Write::write_fmt(w, format_args!("{}", q))
         }) else {
             return;
@@ -1198,18 +1203,6 @@ impl BusOps for ApBus {
         }
         Ok(())
     }
-}
-
-fn cstr_in_small<'a>(
-    buf: &'a mut [u8; 16],
-    f: impl FnOnce(&mut dyn core::fmt::Write) -> core::fmt::Result,
-) -> Option<&'a CStr> {
-    let n = {
-        let mut w = BufWriter::new(&mut buf[..15]);
-        f(&mut w).ok()?;
-        w.len()
-    };
-    CStr::from_bytes_with_nul(&buf[..=n]).ok()
 }
 
 impl ApBus {

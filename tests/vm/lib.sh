@@ -87,3 +87,149 @@ mask_of() {
 	printf '%02x' $vals
 	echo
 }
+
+# ---- Helpers that spare forks (every fork costs about 0.1 s under s390 TCG, and
+# the shell's read builtin about 1 ms per byte: it reads one byte at a time).
+NL='
+'
+HEXD=0123456789abcdef
+# hex2 N: sets H2 to N (0..255) as two lowercase hex digits.
+hex2() { H2=${HEXD:$(($1 / 16)):1}${HEXD:$(($1 % 16)):1}; }
+# qname APID APQI: sets QN to the queue device name (05.00ab).
+qname() { hex2 "$1"; QN=$H2.00; hex2 "$2"; QN=$QN$H2; }
+# read_text FILE: sets TEXT to FILE's exact contents (short text without NUL bytes;
+# no fork), or to "<unreadable>" if FILE cannot be opened.
+read_text() {
+	local l
+	TEXT=
+	if ! { true <"$1"; } 2>/dev/null; then TEXT="<unreadable>"; return 1; fi
+	while IFS= read -r l; do TEXT="$TEXT$l$NL"; done <"$1"
+	TEXT="$TEXT$l"
+}
+# cat_text FILE: as read_text for longer files (one fork).
+cat_text() {
+	if ! { true <"$1"; } 2>/dev/null; then TEXT="<unreadable>"; return 1; fi
+	TEXT=$(cat "$1"; echo x)
+	TEXT=${TEXT%x}
+}
+# expect_text WHAT FILE EXPECTED: as expect_file, but EXPECTED knows only the \n
+# escape, and nothing forks.
+expect_text() {
+	read_text "$2"
+	expect_eq "$1" "${3//\\n/$NL}" "$TEXT"
+}
+# expect_store WHAT FILE BYTES RESULT: as expect_write, with one fork fewer.
+expect_store() {
+	local got
+	printf "$3" >/tmp/.store
+	got=$(swrite "$2" </tmp/.store)
+	expect_eq "$1" "$4" "$got"
+}
+# drv_of DEVDIR: sets DRV to the name of the driver bound to DEVDIR, or to "-".
+drv_of() {
+	local here=$PWD
+	DRV=-
+	if cd -P "$1/driver" 2>/dev/null; then DRV=${PWD##*/}; cd "$here"; fi
+}
+# tmark WHAT: prints the uptime (to time the parts of a test).
+tmark() { local up x; read -r up x </proc/uptime; diag "t=$up $*"; }
+
+# ---- An ordered uevent log.
+# The hotplug helpers run concurrently, so the records of uevent_start may
+# interleave. These record each uevent as one line (one write) with its SEQNUM
+# and print them sorted by it, without the SEQNUM:
+#   <action> <devpath> KEY=value ...
+# with those of the keys in ULOG_KEYS that are set, in that order; a value's
+# trailing newline shows as the two characters \n.
+#   ulog_start   installs the recorder as the hotplug helper; the log starts empty
+#   ulog_sync    sends a numbered marker uevent (on /devices/virtual/mem/null) and
+#                waits until every uevent up to it is logged (every SEQNUM since
+#                the last ulog_clear)
+#   ulog_fetch [PATTERN...]   ulog_sync, then sets UEV to the lines that match one
+#                of the shell patterns (default: all), each with its newline
+#   ulog_filter [PATTERN...]  the same on the log of the last ulog_fetch
+#   ulog_get     ulog_fetch and print UEV
+#   ulog_clear   ulog_sync, then empties the log
+#   ulog_stop    uninstalls the recorder
+ULOG=/tmp/ulog
+ULOG_KEYS="SUBSYSTEM DEVTYPE DRIVER DEV_TYPE MODALIAS MODE CONFIG ONLINE INITSCAN BINDINGS COMPLETECOUNT APMASK AQMASK SYNTH_ARG_ULOG"
+ULOG_DEV=/devices/virtual/mem/null
+ULOG_N=0
+ulog_start() {
+	# One exec of the shell and builtins only per uevent.
+	cat >/tmp/ulog-rec <<-EOR
+		#!/bin/sh
+		NL='
+		'
+		l="\$SEQNUM \$ACTION \$DEVPATH"
+		for k in $ULOG_KEYS; do
+			eval "s=\\\${\$k+x} v=\\\${\$k}"
+			[ -n "\$s" ] || continue
+			case \$v in *"\$NL") v="\${v%"\$NL"}\\\\n" ;; esac
+			l="\$l \$k=\$v"
+		done
+		echo "\$l" >>$ULOG
+	EOR
+	chmod +x /tmp/ulog-rec
+	: >$ULOG
+	echo /tmp/ulog-rec >/proc/sys/kernel/hotplug
+	ULOG_BASE=0
+	ulog_clear
+}
+ulog_sync() {
+	local n=0
+	ULOG_N=$((ULOG_N + 1))
+	echo "change 00000000-0000-0000-0000-000000000000 ULOG=$ULOG_N" >/sys$ULOG_DEV/uevent
+	while :; do
+		# The marker's SEQNUM once it and everything since ULOG_BASE is logged.
+		ULOG_M=$(awk -v n="$ULOG_N" -v b="$ULOG_BASE" '
+			$NF == "SYNTH_ARG_ULOG=" n { m = $1 }
+			{ s[NR] = $1 }
+			END {
+				if (m == "") exit
+				if (b > 0) { c = 0; for (i in s) if (s[i] > b && s[i] <= m) c++; if (c < m - b) exit }
+				print m
+			}' $ULOG)
+		[ -n "$ULOG_M" ] && return 0
+		n=$((n + 1))
+		if [ $n -ge 200 ]; then notok "ulog: every uevent up to marker $ULOG_N logged"; return 1; fi
+		sleep 0.1
+	done
+}
+ulog_fetch() {
+	local raw l seq ifs=$IFS
+	ULOG_ALL=
+	UEV=
+	ulog_sync || return 1
+	raw=$(sort -n $ULOG)
+	set -f
+	IFS=$NL
+	for l in $raw; do
+		seq=${l%% *}
+		[ "$seq" -gt "$ULOG_BASE" ] && [ "$seq" -lt "$ULOG_M" ] || continue
+		case $l in *" change $ULOG_DEV "*) continue ;; esac
+		ULOG_ALL="$ULOG_ALL${l#* }$NL"
+	done
+	IFS=$ifs
+	set +f
+	ulog_filter "$@"
+}
+# ulog_filter [PATTERN...]: sets UEV as ulog_fetch does, from the last ulog_fetch.
+ulog_filter() {
+	local l p ifs=$IFS
+	UEV=
+	[ $# = 0 ] && set -- '*'
+	set -f
+	IFS=$NL
+	for l in $ULOG_ALL; do
+		IFS=$ifs
+		for p in "$@"; do
+			case $l in $p) UEV="$UEV$l$NL"; break ;; esac
+		done
+	done
+	IFS=$ifs
+	set +f
+}
+ulog_get() { ulog_fetch "$@" && printf '%s' "$UEV"; }
+ulog_clear() { ulog_sync && ULOG_BASE=$ULOG_M && : >$ULOG; }
+ulog_stop() { echo >/proc/sys/kernel/hotplug; }

@@ -82,24 +82,30 @@ fi
 for e in "${EXTRA[@]}"; do cp "$e" "$IR/tests/extra/"; done
 [ -n "$DEMO" ] && cp "$DEMO" "$IR/etc/aprs-demo"
 chmod +x "$IR/init"
-CPIO=$OUT/initramfs.cpio
+# Per-run files, so that runs from one checkout can overlap; the last console log is
+# also left at $OUT/vm-console.log.
+RUN=$(mktemp -d "$OUT/run.XXXXXX")
+trap 'rm -rf "$IR" "$RUN"' EXIT
+CPIO=$RUN/initramfs.cpio
 (cd "$IR" && find . -print0 | cpio --null -o -H newc --owner=0:0 --quiet) >"$CPIO"
 
 APPEND="$APPEND aprs.timeout=$TIMEOUT"
 if [ -n "$SHELLMODE" ]; then
-	exec "${QEMU[@]}" -m 1024 -smp 2 -kernel "$KIMG" -initrd "$CPIO" \
+	"${QEMU[@]}" -m 1024 -smp 2 -kernel "$KIMG" -initrd "$CPIO" \
 		-append "$APPEND aprs.shell" -nographic -no-reboot
+	exit $?
 fi
 
-LOG=$OUT/vm-console.log
+LOG=$RUN/vm-console.log
 set +e
 timeout 2400 "${QEMU[@]}" -m 1024 -smp 2 -kernel "$KIMG" -initrd "$CPIO" -append "$APPEND" \
 	-nographic -monitor none -no-reboot </dev/null 2>&1 | tr -d '\r' >"$LOG"
 set -e
+cp "$LOG" "$OUT/vm-console.log.$$" && mv "$OUT/vm-console.log.$$" "$OUT/vm-console.log"
 
 if [ -n "$DEMO" ]; then
 	sed -n '/@@boot/,/@@done/p' "$LOG" | grep -v '^@@'
-	grep -q '^@@done' "$LOG" || { echo "run.sh: the demo did not finish (see $LOG)" >&2; exit 1; }
+	grep -q '@@done' "$LOG" || { echo "run.sh: the demo did not finish (see $OUT/vm-console.log)" >&2; exit 1; }
 	exit 0
 fi
 
@@ -114,7 +120,7 @@ while IFS= read -r line; do
 done < <(grep -a -E '^(@@ok |@@notok |# )' "$LOG")
 if ! grep -q '^@@done' "$LOG"; then
 	n=$((n + 1)); fail=$((fail + 1))
-	echo "not ok $n - [$A] the VM ran to the end (see $LOG)"
+	echo "not ok $n - [$A] the VM ran to the end (see $OUT/vm-console.log)"
 	tail -30 "$LOG" | sed 's/^/# /'
 fi
 echo "1..$n"

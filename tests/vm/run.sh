@@ -20,7 +20,7 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
-A=x86_64 SIMSPEC= TIMEOUT=120 ONLY= NOTESTS= SHELLMODE= DEMO=
+A=x86_64 SIMSPEC= TIMEOUT=120 ONLY= NOTESTS= SHELLMODE= DEMO= SMP=${AP_RS_VM_SMP:-2}
 EXTRA=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -91,14 +91,14 @@ CPIO=$RUN/initramfs.cpio
 
 APPEND="$APPEND aprs.timeout=$TIMEOUT"
 if [ -n "$SHELLMODE" ]; then
-	"${QEMU[@]}" -m 1024 -smp 2 -kernel "$KIMG" -initrd "$CPIO" \
+	"${QEMU[@]}" -m 1024 -smp "$SMP" -kernel "$KIMG" -initrd "$CPIO" \
 		-append "$APPEND aprs.shell" -nographic -no-reboot
 	exit $?
 fi
 
 LOG=$RUN/vm-console.log
 set +e
-timeout 2400 "${QEMU[@]}" -m 1024 -smp 2 -kernel "$KIMG" -initrd "$CPIO" -append "$APPEND" \
+timeout 2400 "${QEMU[@]}" -m 1024 -smp "$SMP" -kernel "$KIMG" -initrd "$CPIO" -append "$APPEND" \
 	-nographic -monitor none -no-reboot </dev/null 2>&1 | tr -d '\r' >"$LOG"
 set -e
 cp "$LOG" "$OUT/vm-console.log.$$" && mv "$OUT/vm-console.log.$$" "$OUT/vm-console.log"

@@ -9,40 +9,28 @@ use kernel::{
     bindings,
     ffi::{c_char, c_int},
     prelude::*,
-    sync::Arc,
+    sync::{Arc, Mutex},
 };
 
 use super::{ap_driver::ApRsDriver, bus::Bus, device::ApRsDevice};
 use crate::model::{hw::QciInfo, mask::Mask};
 
 /// What the bus offers through its C ABI.
-pub trait ApBusApi: Send + Sync + 'static {
+pub(crate) trait ApBusApi: Send + Sync + 'static {
     /// Registers `drv` as `name`.
     fn register_driver(&self, drv: super::ap_driver::DriverRef, name: &'static CStr) -> Result;
     /// Unregisters `drv`.
     fn unregister_driver(&self, drv: super::ap_driver::DriverRef);
     /// A bound queue device with a reference, for `ap_rs_get_queue()`.
     fn get_queue(&self, apqn: u16) -> Option<*mut ApRsDevice>;
-    /// Takes the attribute mutex (released by [`ApBusApi::attr_unlock`]).
-    fn attr_lock(&self);
-    /// Releases the attribute mutex.
-    ///
-    /// # Safety
-    ///
-    /// The caller holds it through [`ApBusApi::attr_lock`].
-    unsafe fn attr_unlock(&self);
-    /// Whether APQN (`apid`, `apqi`) is owned by the default drivers.
-    ///
-    /// # Safety
-    ///
-    /// The caller holds the attribute mutex.
-    unsafe fn owned_by_default(&self, apid: u8, apqi: u8) -> bool;
-    /// Whether any APQN of `apm` x `aqm` is owned by the default drivers.
-    ///
-    /// # Safety
-    ///
-    /// The caller holds the attribute mutex.
-    unsafe fn matrix_owned_by_default(&self, apm: &Mask, aqm: &Mask) -> bool;
+    /// The bus attribute mutex (the C bus's `ap_attr_mutex`), which `ap_rs_attr_lock()` and
+    /// `ap_rs_attr_unlock()` take and release for the caller.
+    fn attr_mutex(&self) -> &Mutex<crate::Attr>;
+    /// Whether APQN (`apid`, `apqi`) is owned by the default drivers; `attr` is the data of the
+    /// held attribute mutex.
+    fn owned_by_default(&self, attr: &crate::Attr, apid: u8, apqi: u8) -> bool;
+    /// Whether any APQN of `apm` x `aqm` is owned by the default drivers (mutex held).
+    fn matrix_owned_by_default(&self, attr: &crate::Attr, apm: &Mask, aqm: &Mask) -> bool;
     /// The QCI block of the last scan.
     fn qci(&self) -> Option<QciInfo>;
     /// Scans now; whether the configuration changed.
@@ -182,7 +170,8 @@ extern "C" fn ap_rs_get_queue(apqn: u16) -> *mut ApRsDevice {
 #[no_mangle]
 extern "C" fn ap_rs_attr_lock() {
     if let Some(b) = bus() {
-        b.attr_lock();
+        // The C interface releases it in a separate call: `ap_rs_attr_unlock()`.
+        core::mem::forget(b.attr_mutex().lock());
     }
 }
 
@@ -192,8 +181,8 @@ extern "C" fn ap_rs_attr_lock() {
 #[no_mangle]
 unsafe extern "C" fn ap_rs_attr_unlock() {
     if let Some(b) = bus() {
-        // SAFETY: held (caller).
-        unsafe { b.attr_unlock() };
+        // SAFETY: held through `ap_rs_attr_lock()`, whose guard was forgotten (caller).
+        unsafe { super::platform::unlock_forgotten(b.attr_mutex()) };
     }
 }
 
@@ -202,8 +191,11 @@ unsafe extern "C" fn ap_rs_attr_unlock() {
 /// The caller holds the attribute mutex.
 #[no_mangle]
 unsafe extern "C" fn ap_rs_owned_by_default(apid: u8, apqi: u8) -> bool {
-    // SAFETY: held (caller).
-    bus().is_some_and(|b| unsafe { b.owned_by_default(apid, apqi) })
+    bus().is_some_and(|b| {
+        // SAFETY: the caller holds the mutex and only reads through this for the call.
+        let attr = unsafe { super::platform::held_data(b.attr_mutex()) };
+        b.owned_by_default(attr, apid, apqi)
+    })
 }
 
 /// # Safety
@@ -220,8 +212,11 @@ unsafe extern "C" fn ap_rs_matrix_owned_by_default(apm: *const u8, aqm: *const u
         m.0.copy_from_slice(core::slice::from_raw_parts(apm, 32));
         q.0.copy_from_slice(core::slice::from_raw_parts(aqm, 32));
     }
-    // SAFETY: held (caller).
-    bus().is_some_and(|b| unsafe { b.matrix_owned_by_default(&m, &q) })
+    bus().is_some_and(|b| {
+        // SAFETY: the caller holds the mutex and only reads through this for the call.
+        let attr = unsafe { super::platform::held_data(b.attr_mutex()) };
+        b.matrix_owned_by_default(attr, &m, &q)
+    })
 }
 
 /// # Safety

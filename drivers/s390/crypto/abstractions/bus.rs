@@ -508,9 +508,9 @@ impl RootDevice {
     /// Makes the root device a member of `bus` without adding it to the bus's device list, so
     /// that its uevents pass the driver core's filter and carry `SUBSYSTEM=<bus>`.
     pub fn set_bus<T: BusOps>(&self, bus: &Bus<T>) {
-        // SAFETY: `dev` is registered (type invariant); the C AP bus sets the same field right
-        // after `root_device_register()`. `bus` outlives the device: the bus owner unregisters
-        // the root device before the bus memory goes away.
+        // The C AP bus sets the same field right after `root_device_register()`.
+        // SAFETY: `dev` is registered (type invariant); `bus` outlives the device: the bus owner
+        // unregisters the root device before the bus memory goes away.
         unsafe { (*self.dev).bus = bus.as_raw() };
     }
 

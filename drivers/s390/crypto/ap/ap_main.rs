@@ -283,7 +283,7 @@ fn insert_sorted(v: &mut KVec<DevRef>, d: DevRef) -> Result {
 }
 
 /// What the bus attribute mutex (the C bus's `ap_attr_mutex`) protects.
-struct Attr {
+pub(crate) struct Attr {
     /// The host's permission masks.
     perms: Perms,
     /// Queue devices with a `driver_override` set (`ap_driver_override_ctr`).
@@ -1239,25 +1239,16 @@ impl ApBusApi for ApBus {
         Some(b[i].clone().into_raw())
     }
 
-    fn attr_lock(&self) {
-        core::mem::forget(self.perms.lock());
+    fn attr_mutex(&self) -> &Mutex<Attr> {
+        &self.perms
     }
 
-    unsafe fn attr_unlock(&self) {
-        // SAFETY: the caller holds the lock taken by `attr_lock`.
-        unsafe { abs::platform::unlock_forgotten(&self.perms) };
-    }
-
-    unsafe fn owned_by_default(&self, apid: u8, apqi: u8) -> bool {
-        // SAFETY: the caller holds the lock.
-        let attr = unsafe { abs::platform::held_data(&self.perms) };
+    fn owned_by_default(&self, attr: &Attr, apid: u8, apqi: u8) -> bool {
         let q = Apqn { apid, apqi };
         attr.perms.owned_by_default(q, self.override_owner(q))
     }
 
-    unsafe fn matrix_owned_by_default(&self, apm: &Mask, aqm: &Mask) -> bool {
-        // SAFETY: the caller holds the lock.
-        let attr = unsafe { abs::platform::held_data(&self.perms) };
+    fn matrix_owned_by_default(&self, attr: &Attr, apm: &Mask, aqm: &Mask) -> bool {
         attr.perms
             .matrix_owned_by_default_with(apm, aqm, |q| self.override_owner(q))
     }

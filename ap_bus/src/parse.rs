@@ -75,8 +75,8 @@ const fn fast_lower(c: u8) -> u8 {
     c | 0x20
 }
 
-/// `hex_to_bin` for a byte known to be an ASCII hex digit.
-const fn hex_val(c: u8) -> u8 {
+/// `hex_to_bin` for a byte known to be an ASCII hex digit (0 for any other byte).
+pub const fn hex_val(c: u8) -> u8 {
     match c {
         b'0'..=b'9' => c - b'0',
         b'a'..=b'f' => c - b'a' + 10,

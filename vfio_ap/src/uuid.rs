@@ -9,7 +9,7 @@
 
 use core::fmt;
 
-use super::parse::{c_str, ParseError};
+use super::parse::{c_str, hex_val, ParseError};
 
 /// `UUID_STRING_LEN`: 36.
 pub const UUID_STRING_LEN: usize = 36;
@@ -28,16 +28,6 @@ pub struct Guid(pub [u8; 16]);
 /// The kernel's `isxdigit`: ASCII hex digits only.
 const fn is_xdigit(c: u8) -> bool {
     c.is_ascii_hexdigit()
-}
-
-/// `hex_to_bin` for a byte already known to be a hex digit.
-const fn hex_val(c: u8) -> u8 {
-    match c {
-        b'0'..=b'9' => c - b'0',
-        b'a'..=b'f' => c - b'a' + 10,
-        b'A'..=b'F' => c - b'A' + 10,
-        _ => 0,
-    }
 }
 
 /// `uuid_is_valid` on the C string in `s` (cut at its first NUL): 36 characters with `-` at

@@ -19,7 +19,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use c_harness::{check, hex, kernel_tree, n_cases, Rng};
+use c_harness::{check, extract, hex, kernel_tree, n_cases, Rng};
 use vfio_ap::ap_config::parse_ap_config;
 use vfio_ap::matrix::parse_id;
 use vfio_ap::uuid::create_store;
@@ -107,27 +107,6 @@ fn assign_ids_match_kstrtoul() {
         })
         .collect();
     check("vfio_ap_c_reference_ids", &cases);
-}
-
-/// The text of the C function (or one-line table) whose first line starts with `head`.
-fn extract(tree: &Path, file: &str, head: &str) -> String {
-    let text = std::fs::read_to_string(tree.join(file)).unwrap();
-    let mut out = String::new();
-    let mut on = false;
-    for line in text.lines() {
-        if !on && line.starts_with(head) {
-            on = true;
-        }
-        if on {
-            out.push_str(line);
-            out.push('\n');
-            let table_end = !line.starts_with([' ', '\t']) && line.contains("};");
-            if line == "}" || table_end {
-                return out;
-            }
-        }
-    }
-    panic!("{head} not found in {file}");
 }
 
 const UUID_PRELUDE: &str = r#"

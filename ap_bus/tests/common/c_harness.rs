@@ -27,7 +27,7 @@ pub fn kernel_tree() -> Option<PathBuf> {
 }
 
 /// The text of the C function (or table) whose first line starts with `head`, up to its end.
-fn extract(tree: &Path, file: &str, head: &str) -> String {
+pub fn extract(tree: &Path, file: &str, head: &str) -> String {
     let text = std::fs::read_to_string(tree.join(file)).unwrap();
     let mut out = String::new();
     let mut on = false;

@@ -78,7 +78,9 @@ for A in $ARCHES; do
 	wait "${PID[$A]}"
 	rc=$?
 	count "$log"
-	if [ $rc = 0 ]; then echo "ok   - VM suite $A ($((SECONDS - T0[$A]))s): $(tail -1 "$log")"
+	how=
+	grep -q '^# remembered result' "$log" && how=" [remembered: this exact run passed before; AP_RS_VM_RERUN=1 boots it]"
+	if [ $rc = 0 ]; then echo "ok   - VM suite $A ($((SECONDS - T0[$A]))s): $(tail -1 "$log")$how"
 	else
 		echo "FAIL - VM suite $A ($((SECONDS - T0[$A]))s): $(tail -1 "$log")"
 		grep -E '^not ok|^# ' "$log" | head -60 | sed 's/^/    /'

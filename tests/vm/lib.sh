@@ -24,53 +24,78 @@ expect_eq() {
 	if [ "$2" = "$3" ]; then ok "$1"; else notok "$1"; diag "expected: '$2'"; diag "actual:   '$3'"; fi
 }
 
+# ---- The request server (swrite -s, see tests/vm/progs/swrite.c): writes and
+# comparisons without a fork (every fork costs about 0.1 s under s390 TCG). A
+# request is one open ... close of the FIFO $SRV.req; the reply is one line of
+# $SRV.rsp, read into R. Each shell that sources this file starts its own server.
+SRV=/tmp/.srv.$$
+rm -f $SRV.req $SRV.rsp
+mkfifo $SRV.req $SRV.rsp
+swrite -s $SRV $$ &
+# srv_cmp_report WHAT: ok/notok for the reply of a "c" request.
+srv_cmp_report() {
+	if [ "$R" = "=" ]; then ok "$1"; else
+		notok "$1"
+		R=${R#!}
+		diag "expected bytes: ${R%%	*}"
+		diag "actual bytes:   ${R#*	}"
+	fi
+}
+# srv_sleep MS: sleeps without a fork.
+srv_sleep() { echo "sleep $1" >$SRV.req; read -r R <$SRV.rsp; }
+# srv_wait FILE MS: waits up to MS milliseconds for FILE to exist (R=OK or TIMEOUT).
+srv_wait() { echo "wait $1 $2" >$SRV.req; read -r R <$SRV.rsp; [ "$R" = OK ]; }
+
 # expect_file WHAT FILE EXPECTED: FILE's exact bytes (printf-escaped EXPECTED, e.g. 'x\n').
 expect_file() {
-	printf "$3" >/tmp/.want
-	cat "$2" >/tmp/.got 2>/dev/null
-	if cmp -s /tmp/.want /tmp/.got; then ok "$1"; else
-		notok "$1"
-		diag "expected bytes: $(od -An -c /tmp/.want | tr -s ' \n' ' ')"
-		diag "actual bytes:   $(od -An -c /tmp/.got | tr -s ' \n' ' ')"
-	fi
+	{ printf 'c %s\n' "$2"; printf "$3"; } >$SRV.req
+	IFS= read -r R <$SRV.rsp
+	srv_cmp_report "$1"
 }
 
 # write_result FILE BYTES: writes printf-escaped BYTES in one write(2); prints OK or the errno name.
-write_result() { printf "$2" | swrite "$1"; }
+write_result() {
+	{ printf 'w %s\n' "$1"; printf "$2"; } >$SRV.req
+	read -r R <$SRV.rsp
+	echo "$R"
+}
 
 # expect_write WHAT FILE BYTES RESULT: RESULT is OK or an errno name (EINVAL, ...).
 expect_write() {
-	local got
-	got=$(write_result "$2" "$3")
-	expect_eq "$1" "$4" "$got"
+	{ printf 'w %s\n' "$2"; printf "$3"; } >$SRV.req
+	read -r R <$SRV.rsp
+	expect_eq "$1" "$4" "$R"
 }
 
 # The ap.ko module: load with extra parameters (the machine from the runner unless overridden).
 AP_KO=/m/ap.ko
 load_ap() {
-	local sim
-	sim=$(cat /etc/aprs-sim 2>/dev/null)
-	if [ -n "$sim" ] && ! echo "$*" | grep -q 'sim='; then
+	local sim=
+	[ -f /etc/aprs-sim ] && read -r sim </etc/aprs-sim
+	case "$*" in *sim=*) sim= ;; esac
+	if [ -n "$sim" ]; then
 		insmod $AP_KO "sim=\"$sim\"" "$@"
 	else
 		insmod $AP_KO "$@"
 	fi
 }
 unload_ap() { rmmod ap; }
+# fresh_ap: ap.ko freshly loaded on the default machine, no driver loaded. The
+# runner reloads it before a test when the previous one left /tmp/ap-nondefault
+# and marks such a load /tmp/ap-fresh; only a used load is reloaded here.
+fresh_ap() {
+	if [ -f /tmp/ap-fresh ] && ap_loaded; then rm -f /tmp/ap-fresh; return 0; fi
+	ap_loaded && unload_ap
+	load_ap
+}
 ap_loaded() { [ -d /sys/module/ap ]; }
 
 # Simulator control.
 SIM=/sys/kernel/debug/ap_sim/control
-sim_cmd() { printf '%s\n' "$*" | swrite $SIM >/dev/null; }
+sim_cmd() { { printf 'w %s\n' $SIM; printf '%s\n' "$*"; } >$SRV.req; read -r R <$SRV.rsp; }
 
 # done_testing: ends the script with the right exit status.
 done_testing() { [ "$T_FAILS" = 0 ]; exit $?; }
-
-# Uevents: uevent_start clears the record and installs the helper; uevent_get waits
-# briefly (the helper runs asynchronously) and prints the records.
-uevent_start() { : >/tmp/uevents; echo /bin/uevent-log >/proc/sys/kernel/hotplug; }
-uevent_get() { sleep "${1:-0.5}"; cat /tmp/uevents; }
-uevent_stop() { echo >/proc/sys/kernel/hotplug; }
 
 # A mask as the bus prints it, from a list of set bits: mask_of 0 1 2 ...
 # (shell builtins only: every fork costs a tenth of a second under s390 TCG)
@@ -113,18 +138,14 @@ cat_text() {
 	TEXT=${TEXT%x}
 }
 # expect_text WHAT FILE EXPECTED: as expect_file, but EXPECTED knows only the \n
-# escape, and nothing forks.
+# escape.
 expect_text() {
-	read_text "$2"
-	expect_eq "$1" "${3//\\n/$NL}" "$TEXT"
+	{ printf 'c %s\n' "$2"; printf '%s' "${3//\\n/$NL}"; } >$SRV.req
+	IFS= read -r R <$SRV.rsp
+	srv_cmp_report "$1"
 }
-# expect_store WHAT FILE BYTES RESULT: as expect_write, with one fork fewer.
-expect_store() {
-	local got
-	printf "$3" >/tmp/.store
-	got=$(swrite "$2" </tmp/.store)
-	expect_eq "$1" "$4" "$got"
-}
+# expect_store WHAT FILE BYTES RESULT: the same as expect_write.
+expect_store() { expect_write "$@"; }
 # drv_of DEVDIR: sets DRV to the name of the driver bound to DEVDIR, or to "-".
 drv_of() {
 	local here=$PWD
@@ -135,73 +156,57 @@ drv_of() {
 tmark() { local up x; read -r up x </proc/uptime; diag "t=$up $*"; }
 
 # ---- An ordered uevent log.
-# The hotplug helpers run concurrently, so the records of uevent_start may
-# interleave. These record each uevent as one line (one write) with its SEQNUM
-# and print them sorted by it, without the SEQNUM:
+# A netlink listener (tests/vm/progs/uevmon.c) records each uevent as one line
+# with its SEQNUM, in the kernel's order; these print them without the SEQNUM:
 #   <action> <devpath> KEY=value ...
 # with those of the keys in ULOG_KEYS that are set, in that order; a value's
 # trailing newline shows as the two characters \n.
-#   ulog_start   installs the recorder as the hotplug helper; the log starts empty
+#   ulog_start   starts the listener; the log starts empty
 #   ulog_sync    sends a numbered marker uevent (on /devices/virtual/mem/null) and
-#                waits until every uevent up to it is logged (every SEQNUM since
-#                the last ulog_clear)
+#                waits until the listener has logged it (and so every uevent before)
 #   ulog_fetch [PATTERN...]   ulog_sync, then sets UEV to the lines that match one
 #                of the shell patterns (default: all), each with its newline
 #   ulog_filter [PATTERN...]  the same on the log of the last ulog_fetch
 #   ulog_get     ulog_fetch and print UEV
-#   ulog_clear   ulog_sync, then empties the log
-#   ulog_stop    uninstalls the recorder
+#   ulog_clear   ulog_sync, then forgets the log so far
+#   ulog_stop    stops the listener
 ULOG=/tmp/ulog
+ULOG_DIR=/tmp/ulog.d
 ULOG_KEYS="SUBSYSTEM DEVTYPE DRIVER DEV_TYPE MODALIAS MODE CONFIG ONLINE INITSCAN BINDINGS COMPLETECOUNT APMASK AQMASK SYNTH_ARG_ULOG"
 ULOG_DEV=/devices/virtual/mem/null
 ULOG_N=0
+ULOG_PID=
 ulog_start() {
-	# One exec of the shell and builtins only per uevent.
-	cat >/tmp/ulog-rec <<-EOR
-		#!/bin/sh
-		NL='
-		'
-		l="\$SEQNUM \$ACTION \$DEVPATH"
-		for k in $ULOG_KEYS; do
-			eval "s=\\\${\$k+x} v=\\\${\$k}"
-			[ -n "\$s" ] || continue
-			case \$v in *"\$NL") v="\${v%"\$NL"}\\\\n" ;; esac
-			l="\$l \$k=\$v"
-		done
-		echo "\$l" >>$ULOG
-	EOR
-	chmod +x /tmp/ulog-rec
+	ulog_stop
+	rm -rf $ULOG_DIR
+	mkdir -p $ULOG_DIR
 	: >$ULOG
-	echo /tmp/ulog-rec >/proc/sys/kernel/hotplug
+	uevmon $ULOG $ULOG_DIR $$ $ULOG_KEYS &
+	ULOG_PID=$!
+	srv_wait $ULOG_DIR/ready 20000 || notok "ulog: the uevent listener started"
 	ULOG_BASE=0
 	ulog_clear
 }
 ulog_sync() {
-	local n=0
 	ULOG_N=$((ULOG_N + 1))
 	echo "change 00000000-0000-0000-0000-000000000000 ULOG=$ULOG_N" >/sys$ULOG_DEV/uevent
-	while :; do
-		# The marker's SEQNUM once it and everything since ULOG_BASE is logged.
-		ULOG_M=$(awk -v n="$ULOG_N" -v b="$ULOG_BASE" '
-			$NF == "SYNTH_ARG_ULOG=" n { m = $1 }
-			{ s[NR] = $1 }
-			END {
-				if (m == "") exit
-				if (b > 0) { c = 0; for (i in s) if (s[i] > b && s[i] <= m) c++; if (c < m - b) exit }
-				print m
-			}' $ULOG)
-		[ -n "$ULOG_M" ] && return 0
-		n=$((n + 1))
-		if [ $n -ge 200 ]; then notok "ulog: every uevent up to marker $ULOG_N logged"; return 1; fi
-		sleep 0.1
-	done
+	if ! srv_wait $ULOG_DIR/mark.$ULOG_N 20000; then
+		notok "ulog: marker $ULOG_N logged"
+		return 1
+	fi
+	if [ -e $ULOG_DIR/overflow ]; then
+		notok "ulog: the uevent listener lost no message"
+		return 1
+	fi
+	# The marker's SEQNUM.
+	read -r ULOG_M <$ULOG_DIR/mark.$ULOG_N
 }
 ulog_fetch() {
 	local raw l seq ifs=$IFS
 	ULOG_ALL=
 	UEV=
 	ulog_sync || return 1
-	raw=$(sort -n $ULOG)
+	raw=$(cat $ULOG)
 	set -f
 	IFS=$NL
 	for l in $raw; do
@@ -231,5 +236,9 @@ ulog_filter() {
 	set +f
 }
 ulog_get() { ulog_fetch "$@" && printf '%s' "$UEV"; }
-ulog_clear() { ulog_sync && ULOG_BASE=$ULOG_M && : >$ULOG; }
-ulog_stop() { echo >/proc/sys/kernel/hotplug; }
+ulog_clear() { ulog_sync && ULOG_BASE=$ULOG_M; }
+ulog_stop() {
+	[ -n "$ULOG_PID" ] && kill "$ULOG_PID" 2>/dev/null && wait "$ULOG_PID" 2>/dev/null
+	ULOG_PID=
+	return 0
+}

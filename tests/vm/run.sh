@@ -71,7 +71,6 @@ mkdir -p "$IR"/{bin,proc,sys,dev,tmp,m,lib,etc,tests/extra}
 cp "$BB" "$IR/bin/busybox"
 cp "$HERE/init" "$IR/init"
 cp "$HERE/lib.sh" "$IR/lib/vmtest.sh"
-cp "$HERE/uevent-log" "$IR/bin/uevent-log"
 cp "$OUT"/progs/* "$IR/bin/"
 find "$OUT/drivers" "$OUT/tests" -name "*.ko" -exec cp {} "$IR/m/" \; 2>/dev/null || true
 for k in drivers/vfio/mdev/mdev.ko; do [ -f "$KB/$k" ] && cp "$KB/$k" "$IR/m/"; done
@@ -96,6 +95,30 @@ if [ -n "$SHELLMODE" ]; then
 	exit $?
 fi
 
+# A passing run is remembered under a hash of everything it ran: the kernel
+# image, every file of the initramfs (modules, init, test scripts and programs,
+# busybox, the simulated machine), the qemu command line and qemu's version. A
+# second identical run prints the remembered TAP, marked as such, instead of
+# booting again (a VM suite under s390 TCG takes minutes). AP_RS_VM_RERUN=1
+# always boots; failed runs are never remembered.
+REMEMBER=
+if [ -z "$DEMO" ]; then
+	VMKEY=$( {
+		sha256sum <"$KIMG"
+		(cd "$IR" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
+		(cd "$IR" && find . -printf '%p %m %y\n' | sort)
+		printf '%s\n' "${QEMU[*]}" "$SMP" "$APPEND"
+		"${QEMU[0]}" --version | head -1
+	} | sha256sum | cut -c1-20)
+	REMEMBER=$AP_RS_CACHE/vm-results/$A-$VMKEY.tap
+	if [ -z "${AP_RS_VM_RERUN:-}" ] && [ -f "$REMEMBER" ]; then
+		echo "# remembered result: this exact VM run (key $VMKEY) passed on" \
+			"$(date -r "$REMEMBER" '+%F %T'); AP_RS_VM_RERUN=1 boots it again"
+		cat "$REMEMBER"
+		exit 0
+	fi
+fi
+
 LOG=$RUN/vm-console.log
 set +e
 timeout 2400 "${QEMU[@]}" -m 1024 -smp "$SMP" -kernel "$KIMG" -initrd "$CPIO" -append "$APPEND" \
@@ -109,7 +132,9 @@ if [ -n "$DEMO" ]; then
 	exit 0
 fi
 
-# Results as TAP.
+# Results as TAP (also kept in $TAP, to be remembered if the run passes).
+TAP=$RUN/result.tap
+exec 3>&1 >"$TAP"
 pass=0 fail=0 n=0
 while IFS= read -r line; do
 	case $line in
@@ -125,4 +150,10 @@ if ! grep -q '^@@done' "$LOG"; then
 fi
 echo "1..$n"
 echo "vm($A): $pass passed, $fail failed"
+exec >&3 3>&-
+cat "$TAP"
+if [ "$fail" = 0 ] && [ -n "$REMEMBER" ]; then
+	mkdir -p "$(dirname "$REMEMBER")"
+	cp "$TAP" "$REMEMBER.$$" && mv "$REMEMBER.$$" "$REMEMBER"
+fi
 [ "$fail" = 0 ]

@@ -6,11 +6,28 @@
  *
  * Shell redirections cannot show which errno a sysfs store returned, and
  * echo appends a newline; tests use   printf 'bytes' | swrite FILE.
+ *
+ * swrite -s PREFIX PPID: the request server of tests/vm/lib.sh. Under s390
+ * TCG every fork costs about 0.1 s, so the test helpers do not run a program
+ * per assertion: they write a request to the FIFO PREFIX.req (one open ...
+ * close, so shell builtins suffice) and read a one-line reply from the FIFO
+ * PREFIX.rsp. A request is a command line, then the payload up to EOF:
+ *   w FILE\n<bytes>     one write(2) of <bytes>; reply OK or the errno name
+ *   c FILE\n<bytes>     compare FILE's contents with <bytes>; reply "=" or
+ *                       "!<expected>\t<actual>" (C-escaped)
+ *   wait FILE MS        wait until FILE exists; reply OK or TIMEOUT
+ *   sleep MS            reply OK after MS milliseconds
+ * The server exits when its parent (the test shell, PPID) does.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *errname(int e)
@@ -40,13 +57,158 @@ static const char *errname(int e)
 	return "E?";
 }
 
+#define BUF_SIZE 65536
+
+/* Reads all of fd into buf (at most BUF_SIZE bytes); the length, or -1. */
+static ssize_t read_all(int fd, char *buf)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	while (len < BUF_SIZE && (n = read(fd, buf + len, BUF_SIZE - len)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		len += n;
+	}
+	return len;
+}
+
+/* Appends the C-escaped form of in[0..len) to out (of size BUF_SIZE * 4 + 64). */
+static size_t escape(char *out, size_t pos, const char *in, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len && pos + 8 < BUF_SIZE * 4; i++) {
+		unsigned char c = in[i];
+
+		if (c == '\n')
+			pos += sprintf(out + pos, "\\n");
+		else if (c == '\t')
+			pos += sprintf(out + pos, "\\t");
+		else if (c == '\\')
+			pos += sprintf(out + pos, "\\\\");
+		else if (c < 0x20 || c >= 0x7f)
+			pos += sprintf(out + pos, "\\%03o", c);
+		else
+			out[pos++] = c;
+	}
+	return pos;
+}
+
+static void msleep(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Handles one request of len bytes in req; the reply (with its newline) in out. */
+static size_t handle(char *req, size_t len, char *out)
+{
+	static char got[BUF_SIZE];
+	char *nl = memchr(req, '\n', len);
+	char *payload = nl ? nl + 1 : req + len;
+	size_t plen = req + len - payload;
+	char cmd[16], path[PATH_MAX];
+	long ms = 0;
+	ssize_t glen;
+	size_t pos;
+	int fd, fields;
+
+	if (nl)
+		*nl = 0;
+	else
+		req[len < BUF_SIZE ? len : BUF_SIZE - 1] = 0;
+	fields = sscanf(req, "%15s %4095s %ld", cmd, path, &ms);
+	if (fields >= 2 && !strcmp(cmd, "w")) {
+		fd = open(path, O_WRONLY);
+		if (fd < 0)
+			return sprintf(out, "open:%s\n", errname(errno));
+		glen = write(fd, payload, plen);
+		if (glen < 0)
+			pos = sprintf(out, "%s\n", errname(errno));
+		else if ((size_t)glen != plen)
+			pos = sprintf(out, "SHORT %zd/%zu\n", glen, plen);
+		else
+			pos = sprintf(out, "OK\n");
+		close(fd);
+		return pos;
+	}
+	if (fields >= 2 && !strcmp(cmd, "c")) {
+		fd = open(path, O_RDONLY);
+		glen = fd < 0 ? -1 : read_all(fd, got);
+		if (fd >= 0)
+			close(fd);
+		if (glen >= 0 && (size_t)glen == plen && !memcmp(got, payload, plen))
+			return sprintf(out, "=\n");
+		pos = sprintf(out, "!");
+		pos = escape(out, pos, payload, plen);
+		out[pos++] = '\t';
+		if (glen < 0)
+			pos += sprintf(out + pos, "<unreadable: %s>", errname(errno));
+		else
+			pos = escape(out, pos, got, glen);
+		out[pos++] = '\n';
+		return pos;
+	}
+	if (fields == 3 && !strcmp(cmd, "wait")) {
+		for (; ms > 0; ms--) {
+			if (access(path, F_OK) == 0)
+				return sprintf(out, "OK\n");
+			msleep(1);
+		}
+		return sprintf(out, access(path, F_OK) == 0 ? "OK\n" : "TIMEOUT\n");
+	}
+	if (fields >= 2 && !strcmp(cmd, "sleep")) {
+		msleep(strtol(path, NULL, 10));
+		return sprintf(out, "OK\n");
+	}
+	return sprintf(out, "BADREQUEST\n");
+}
+
+static int serve(const char *prefix, pid_t parent)
+{
+	static char req[BUF_SIZE + 1], out[BUF_SIZE * 4 + 64];
+	char reqpath[PATH_MAX], rsppath[PATH_MAX];
+	ssize_t len;
+	size_t olen;
+	int fd;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+		return 2;
+	snprintf(reqpath, sizeof(reqpath), "%s.req", prefix);
+	snprintf(rsppath, sizeof(rsppath), "%s.rsp", prefix);
+	for (;;) {
+		fd = open(reqpath, O_RDONLY);
+		if (fd < 0)
+			return 2;
+		len = read_all(fd, req);
+		close(fd);
+		if (len < 0)
+			return 2;
+		olen = handle(req, len, out);
+		fd = open(rsppath, O_WRONLY);
+		if (fd < 0)
+			return 2;
+		if (write(fd, out, olen) != (ssize_t)olen)
+			return 2;
+		close(fd);
+	}
+}
+
 int main(int argc, char **argv)
 {
-	static char buf[65536];
+	static char buf[BUF_SIZE];
 	size_t len = 0;
 	ssize_t n;
 	int fd;
 
+	if (argc == 4 && !strcmp(argv[1], "-s"))
+		return serve(argv[2], atoi(argv[3]));
 	if (argc != 2) {
 		fprintf(stderr, "usage: swrite FILE < data\n");
 		return 2;

@@ -13,8 +13,7 @@ D=/sys/devices/ap
 touch /tmp/ap-nondefault
 
 # A fresh bus, and no periodic scan while the test runs.
-ap_loaded && unload_ap
-check "load the default machine" load_ap
+check "a freshly loaded default machine" fresh_ap
 expect_store "config_time 120" $B/config_time '120' OK
 
 # ---- ap_domain: sscanf("%i\n"), 0..ap_max_domain_id, set in aqmask.

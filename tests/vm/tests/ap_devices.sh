@@ -37,8 +37,7 @@ modes() {
 }
 
 # A fresh bus: no driver has touched a queue yet.
-ap_loaded && unload_ap
-check "load the default machine" load_ap
+check "a freshly loaded default machine" fresh_ap
 
 # ---- Names, counts, links, parents.
 want=

@@ -69,8 +69,7 @@ apqns() {
 }
 ALLQ="0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15"
 
-ap_loaded && unload_ap
-check "load the default machine" load_ap
+check "a freshly loaded default machine" fresh_ap
 expect_store "no periodic scans while the test runs" $B/config_time '120' OK
 check "load the test drivers with aptest_nondef" insmod /m/ap_test_drv.ko nondef=1
 d=

@@ -64,8 +64,7 @@ attr_all() {
 	done
 }
 
-ap_loaded && unload_ap
-check "load the default machine" load_ap
+check "a freshly loaded default machine" fresh_ap
 expect_store "no periodic scans while the test runs" $B/config_time '120' OK
 check "load the test drivers with aptest_nondef" insmod /m/ap_test_drv.ko nondef=1
 expect_text "bindings_complete_count" $B/bindings_complete_count "1\n"

@@ -184,13 +184,16 @@ pub fn mask_store(
 
 /// `__ap_revise_reserved` without a driver override: whether the queue device `q` must be
 /// reprobed after a mask change. `devres` = [`Perms::reserved_for_host`]; `drvres` = the
-/// bound driver is a default driver (`bound_to_default == Some(true)`). An **unbound** queue
-/// (`None`) counts as `drvres = false`; the C code dereferences the NULL driver there (a
-/// deliberate fix). Reprobe iff `devres != drvres`.
+/// bound driver is a default driver (`bound_to_default == Some(true)`); reprobe iff
+/// `devres != drvres`. An **unbound** queue (`None`) is always reprobed: the C code
+/// dereferences the NULL driver there, and after a mask change a driver that refused the queue
+/// before (a default driver, or vfio_ap) may take it now (a deliberate fix: without it a queue
+/// nobody had bound would never reach vfio_ap when the host gives it up).
 pub fn needs_reprobe(perms: &Perms, q: Apqn, bound_to_default: Option<bool>) -> bool {
-    let devres = perms.reserved_for_host(q);
-    let drvres = bound_to_default.unwrap_or(false);
-    devres != drvres
+    match bound_to_default {
+        None => true,
+        Some(drvres) => perms.reserved_for_host(q) != drvres,
+    }
 }
 
 /// How a queue device's `driver_override` relates to a driver
@@ -353,7 +356,7 @@ mod tests {
         assert!(needs_reprobe(&p, host, None));
         assert!(!needs_reprobe(&p, guest, Some(false)));
         assert!(needs_reprobe(&p, guest, Some(true)));
-        assert!(!needs_reprobe(&p, guest, None));
+        assert!(needs_reprobe(&p, guest, None));
         assert!(!needs_reprobe_override(
             &p,
             host,

@@ -376,7 +376,7 @@ proptest! {
     ) {
         let p = Perms { apm: papm, aqm: paqm };
         let q = Apqn::new(a, d);
-        let expect = p.reserved_for_host(q) != bound.unwrap_or(false);
+        let expect = bound.is_none_or(|b| p.reserved_for_host(q) != b);
         prop_assert_eq!(needs_reprobe(&p, q, bound), expect);
     }
 

@@ -82,7 +82,8 @@ impl<'a> ShowBuf<'a> {
 }
 
 impl ShowBuf<'_> {
-    /// The page of a sysfs `show` callback.
+    /// The page of a sysfs `show` callback. Like `sysfs_emit()` it holds at most
+    /// `PAGE_SIZE - 1` bytes (sysfs warns about a show that returns `PAGE_SIZE`).
     ///
     /// # Safety
     ///
@@ -90,8 +91,9 @@ impl ShowBuf<'_> {
     /// callback.
     pub(crate) unsafe fn from_raw<'a>(buf: *mut c_char) -> ShowBuf<'a> {
         // SAFETY: guaranteed by the caller.
-        let page =
-            unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), kernel::page::PAGE_SIZE) };
+        let page = unsafe {
+            core::slice::from_raw_parts_mut(buf.cast::<u8>(), kernel::page::PAGE_SIZE - 1)
+        };
         ShowBuf { page, len: 0 }
     }
 

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! What `ap.ko` offers AP driver modules besides registration (`include/ap-rs/ap_bus.h`): the
+//! bus attribute mutex with the ownership query that needs it, the host configuration, and the
+//! AP instructions on the bus's facility.
+
+use core::marker::PhantomData;
+use kernel::ffi::c_int;
+
+use crate::model::{hw::QciInfo, mask::Mask};
+
+extern "C" {
+    fn ap_rs_attr_lock();
+    fn ap_rs_attr_unlock();
+    fn ap_rs_matrix_owned_by_default(apm: *const u8, aqm: *const u8) -> bool;
+    fn ap_rs_qci(block: *mut u8) -> c_int;
+    fn ap_rs_tapq(apqn: u16, tbit: c_int, info: *mut u64) -> u32;
+    fn ap_rs_zapq(apqn: u16, fbit: c_int) -> u32;
+    fn ap_rs_aqic(apqn: u16, ctrl: u64, nib: u64) -> u32;
+}
+
+/// The AP bus attribute mutex (the C bus's `ap_attr_mutex`), held: the bus holds it while it
+/// asks `in_use`, so a driver takes it before its own locks. Released on drop.
+///
+/// # Invariants
+///
+/// The mutex is held by this thread while the guard exists.
+pub struct AttrGuard {
+    // The mutex must be released by the thread that took it.
+    _not_send: PhantomData<*mut ()>,
+}
+
+impl AttrGuard {
+    /// Takes the mutex (sleeps).
+    pub fn lock() -> AttrGuard {
+        // SAFETY: no precondition; released in `drop`.
+        unsafe { ap_rs_attr_lock() };
+        // INVARIANT: taken above.
+        AttrGuard {
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Whether any APQN of `apm` x `aqm` belongs to the host's default drivers (apmask/aqmask
+    /// and driver_override).
+    pub fn matrix_owned_by_default(&self, apm: &Mask, aqm: &Mask) -> bool {
+        // SAFETY: two 32-byte masks; the mutex is held (type invariant).
+        unsafe { ap_rs_matrix_owned_by_default(apm.0.as_ptr(), aqm.0.as_ptr()) }
+    }
+}
+
+impl Drop for AttrGuard {
+    fn drop(&mut self) {
+        // SAFETY: held by this thread (type invariant).
+        unsafe { ap_rs_attr_unlock() };
+    }
+}
+
+/// The QCI block of the bus's last scan, or `None` without the QCI facility.
+pub fn qci() -> Option<QciInfo> {
+    let mut q = QciInfo([0; 128]);
+    // SAFETY: `q.0` is a writable 128-byte block.
+    let rc = unsafe { ap_rs_qci(q.0.as_mut_ptr()) };
+    (rc == 0).then_some(q)
+}
+
+/// TAPQ: the status word and the GR2 information.
+pub fn tapq(apqn: u16, t: bool) -> (u32, u64) {
+    let mut info = 0u64;
+    // SAFETY: `info` is writable.
+    let status = unsafe { ap_rs_tapq(apqn, c_int::from(t), &mut info) };
+    (status, info)
+}
+
+/// ZAPQ (with the F bit: also the AP queue interrupt state); the status word.
+pub fn zapq(apqn: u16, f: bool) -> u32 {
+    // SAFETY: no pointer arguments.
+    unsafe { ap_rs_zapq(apqn, c_int::from(f)) }
+}
+
+/// AQIC with the control word and the NIB address; the status word.
+pub fn aqic(apqn: u16, ctrl: u64, nib: u64) -> u32 {
+    // SAFETY: no pointer arguments; the NIB is the caller's pinned page address.
+    unsafe { ap_rs_aqic(apqn, ctrl, nib) }
+}

@@ -183,16 +183,21 @@ pub fn mask_store(
 }
 
 /// `__ap_revise_reserved` without a driver override: whether the queue device `q` must be
-/// reprobed after a mask change. `devres` = [`Perms::reserved_for_host`]; `drvres` = the
-/// bound driver is a default driver (`bound_to_default == Some(true)`); reprobe iff
-/// `devres != drvres`. An **unbound** queue (`None`) is always reprobed: the C code
-/// dereferences the NULL driver there, and after a mask change a driver that refused the queue
-/// before (a default driver, or vfio_ap) may take it now (a deliberate fix: without it a queue
-/// nobody had bound would never reach vfio_ap when the host gives it up).
-pub fn needs_reprobe(perms: &Perms, q: Apqn, bound_to_default: Option<bool>) -> bool {
+/// reprobed after a mask change from `old` to `perms`. `devres` = [`Perms::reserved_for_host`];
+/// `drvres` = the bound driver is a default driver (`bound_to_default == Some(true)`);
+/// a bound queue is reprobed iff `devres != drvres`.
+///
+/// An **unbound** queue (`None`) is where the C code dereferences the NULL driver. The port
+/// reprobes it if it is reserved for the host (a default driver may take it: `drvres` counts as
+/// false) or if this change moved it between host and non-default drivers (a non-default
+/// driver such as vfio_ap may take it now: without this a queue no driver had bound would never
+/// reach vfio_ap when the host gives it up). A queue that root unbound and whose reservation did
+/// not change is left alone.
+pub fn needs_reprobe(perms: &Perms, old: &Perms, q: Apqn, bound_to_default: Option<bool>) -> bool {
+    let devres = perms.reserved_for_host(q);
     match bound_to_default {
-        None => true,
-        Some(drvres) => perms.reserved_for_host(q) != drvres,
+        Some(drvres) => devres != drvres,
+        None => devres || devres != old.reserved_for_host(q),
     }
 }
 
@@ -209,11 +214,13 @@ pub enum OverrideMatch {
 }
 
 /// `__ap_revise_reserved` of Linux 7.3: `ovr` compares the override with the **bound**
-/// driver. `Matches`: nothing to do. `Differs`: reprobe. `NotSet`: [`needs_reprobe`].
+/// driver. `Matches`: nothing to do. `Differs`: reprobe. `NotSet`: [`needs_reprobe`] (`old`:
+/// the masks before the change).
 /// For an unbound queue with an override set pass `Differs` (C would dereference the NULL
 /// driver; reprobing lets the override driver bind).
 pub fn needs_reprobe_override(
     perms: &Perms,
+    old: &Perms,
     q: Apqn,
     bound_to_default: Option<bool>,
     ovr: OverrideMatch,
@@ -221,7 +228,7 @@ pub fn needs_reprobe_override(
     match ovr {
         OverrideMatch::Matches => false,
         OverrideMatch::Differs => true,
-        OverrideMatch::NotSet => needs_reprobe(perms, q, bound_to_default),
+        OverrideMatch::NotSet => needs_reprobe(perms, old, q, bound_to_default),
     }
 }
 
@@ -351,25 +358,36 @@ mod tests {
         };
         let host = Apqn::new(1, 1);
         let guest = Apqn::new(2, 1);
-        assert!(!needs_reprobe(&p, host, Some(true)));
-        assert!(needs_reprobe(&p, host, Some(false)));
-        assert!(needs_reprobe(&p, host, None));
-        assert!(!needs_reprobe(&p, guest, Some(false)));
-        assert!(needs_reprobe(&p, guest, Some(true)));
-        assert!(needs_reprobe(&p, guest, None));
+        // Before: adapter 2 was the host's too.
+        let old = Perms {
+            apm: ids(&[1, 2]),
+            aqm: ids(&[1]),
+        };
+        assert!(!needs_reprobe(&p, &old, host, Some(true)));
+        assert!(needs_reprobe(&p, &old, host, Some(false)));
+        assert!(needs_reprobe(&p, &old, host, None));
+        assert!(!needs_reprobe(&p, &old, guest, Some(false)));
+        assert!(needs_reprobe(&p, &old, guest, Some(true)));
+        // Unbound and given up by the host in this change: a non-default driver may take it.
+        assert!(needs_reprobe(&p, &old, guest, None));
+        // Unbound, not the host's before or after (root unbound it): left alone.
+        assert!(!needs_reprobe(&p, &p, guest, None));
         assert!(!needs_reprobe_override(
             &p,
+            &old,
             host,
             None,
             OverrideMatch::Matches
         ));
         assert!(needs_reprobe_override(
             &p,
+            &p,
             guest,
             None,
             OverrideMatch::Differs
         ));
         assert!(needs_reprobe_override(
+            &p,
             &p,
             host,
             None,

@@ -371,13 +371,19 @@ proptest! {
 
     #[test]
     fn reprobe_iff_reservation_disagrees(
-        papm in mask_strategy(), paqm in mask_strategy(), a in any::<u8>(), d in any::<u8>(),
+        papm in mask_strategy(), paqm in mask_strategy(), oapm in mask_strategy(),
+        oaqm in mask_strategy(), a in any::<u8>(), d in any::<u8>(),
         bound in proptest::option::of(any::<bool>()),
     ) {
         let p = Perms { apm: papm, aqm: paqm };
+        let old = Perms { apm: oapm, aqm: oaqm };
         let q = Apqn::new(a, d);
-        let expect = bound.is_none_or(|b| p.reserved_for_host(q) != b);
-        prop_assert_eq!(needs_reprobe(&p, q, bound), expect);
+        let now = p.reserved_for_host(q);
+        let expect = match bound {
+            Some(b) => now != b,
+            None => now || now != old.reserved_for_host(q),
+        };
+        prop_assert_eq!(needs_reprobe(&p, &old, q, bound), expect);
     }
 
     // ---- ids, hw, text ----

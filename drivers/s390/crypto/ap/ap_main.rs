@@ -845,13 +845,14 @@ impl ApBus {
                     new
                 }
             };
+        let old = attr.perms;
         match which {
             PermMask::Apmask => attr.perms.apm = new,
             PermMask::Aqmask => attr.perms.aqm = new,
         }
         attr.masks_in_use = owner::apmask_aqmask_in_use(&attr.perms);
         drop(attr);
-        self.revise_bindings();
+        self.revise_bindings(&old);
         self.root_uevent(|w| text::write_mask_uevent(w, which, &new));
         Ok(())
     }
@@ -870,8 +871,9 @@ impl ApBus {
         }
     }
 
-    /// Reprobes every queue whose owner class no longer matches (`ap_bus_revise_bindings`).
-    fn revise_bindings(&self) {
+    /// Reprobes every queue whose owner class no longer matches (`ap_bus_revise_bindings`);
+    /// `old` are the masks before the change.
+    fn revise_bindings(&self, old: &Perms) {
         let queues: KVec<DevRef> = {
             let table = self.scan.lock();
             let mut v = KVec::new();
@@ -888,6 +890,7 @@ impl ApBus {
             let ovr = Self::override_match(q, drv);
             let reprobe = owner::needs_reprobe_override(
                 &self.perms.lock().perms,
+                old,
                 apqn_of(q),
                 bound_default,
                 ovr,

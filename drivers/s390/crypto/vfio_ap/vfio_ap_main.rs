@@ -15,10 +15,13 @@
 //! ([`MatrixDev::guests`]) -> `mdevs` ([`MatrixDev::mdevs`]). The AP bus calls `in_use` with its
 //! attribute mutex held and probe/remove without it.
 
+use core::fmt::Write as _;
 use kernel::{
-    new_mutex,
+    debugfs, fmt, new_mutex,
     prelude::*,
     sync::{Arc, Mutex},
+    time::{delay::fsleep, Delta, Instant, Monotonic},
+    uaccess::{UserPtr, UserSlice},
 };
 
 /// Safe abstractions over the C driver core, the AP bus interface and the glue.
@@ -37,6 +40,8 @@ pub mod abs {
 pub mod model {
     #[path = "../../vfio_ap/src/ap_config.rs"]
     pub mod ap_config;
+    #[path = "../../vfio_ap/src/crycb.rs"]
+    pub mod crycb;
     #[path = "../../vfio_ap/src/errno.rs"]
     pub mod errno;
     pub mod hw;
@@ -51,6 +56,8 @@ pub mod model {
     #[path = "../../vfio_ap/src/shadow.rs"]
     pub mod shadow;
     pub mod text;
+    #[path = "../../vfio_ap/src/vfio.rs"]
+    pub mod vfio;
     #[path = "../../vfio_ap/src/vfio_text.rs"]
     pub mod vfio_text;
 }
@@ -63,13 +70,15 @@ use abs::{
     mdev::{self, GlueMdev, GlueRegistration, KvmRef, Level, MatrixDriver},
 };
 use model::{
+    crycb::{Crycb, CrycbFormat, CRYCB_SIZE},
     hw::{QciInfo, QueueStatus, TapqHwInfo},
     ids::Apqn,
     mask::Mask,
     matrix::{self, ApMasks, Matrix, Resource, StoreError},
+    reset::{self, ResetAction, ResetConfig, ResetInput, ResetMachine},
     shadow,
     text::BufWriter,
-    vfio_text,
+    vfio, vfio_text,
 };
 
 module! {
@@ -78,6 +87,12 @@ module! {
     authors: ["ap-rs developers"],
     description: "s390 VFIO AP mediated device driver (Rust)",
     license: "GPL",
+    params: {
+        simguest: bool {
+            default: false,
+            description: "Open a VFIO device without a KVM into a simulated guest (tests)",
+        },
+    },
 }
 
 /// The length of an mdev's name (its UUID).
@@ -97,6 +112,8 @@ struct MdevRec {
     shadow: Matrix,
     /// Resources added to the host configuration and waiting for the scan to complete.
     pending: ApMasks,
+    /// The guest the VFIO device is open for (a simulated guest's key).
+    guest: Option<i32>,
 }
 
 impl MdevRec {
@@ -112,6 +129,82 @@ struct QueueRec {
     mdev: Option<u32>,
     /// The status of its last reset (0 for a new queue: passable).
     reset_status: QueueStatus,
+}
+
+fn apqn_raw(q: Apqn) -> u16 {
+    u16::from(q.apid) << 8 | u16::from(q.apqi)
+}
+
+/// Resets `queues` (their APQNs) in parallel and waits: ZAPQ on each, then TAPQ polls on the
+/// model's adaptive schedule (first within 0.1 ms, backing off to 20 ms), with its overall
+/// timeout. Stores each queue's final reset status; the errno of the operation, if any
+/// (`reset::reset_result`: EIO, or ETIMEDOUT if a queue never finished).
+fn reset_queues(queues: &mut [QueueRec], pick: impl Fn(&QueueRec) -> bool) -> Result {
+    let t0 = Instant::<Monotonic>::now();
+    let now = || u64::try_from(t0.elapsed().as_nanos()).unwrap_or(0);
+    let cfg = ResetConfig::default();
+    let mut machines: KVec<(usize, ResetMachine)> = KVec::new();
+    for (i, q) in queues.iter().enumerate() {
+        if pick(q) {
+            machines.push((i, ResetMachine::new(now(), &cfg)), GFP_KERNEL)?;
+        }
+    }
+    loop {
+        for (i, m) in machines.iter_mut() {
+            let Some(q) = queues.get(*i) else {
+                continue;
+            };
+            let a = q.apqn;
+            let mut action = m.action();
+            loop {
+                action = match action {
+                    ResetAction::Zapq => {
+                        let st = ap_services::zapq(apqn_raw(a), false);
+                        m.step(now(), ResetInput::Zapq(QueueStatus(st)))
+                    }
+                    ResetAction::Tapq => {
+                        let (st, _) = ap_services::tapq(apqn_raw(a), false);
+                        m.step(now(), ResetInput::Tapq(QueueStatus(st)))
+                    }
+                    ResetAction::Sleep { until_ns, notice } => {
+                        if let Some(n) = notice {
+                            let mut msg = Msg::new();
+                            let _ = vfio_text::write_reset_wait_msg(&mut msg, a, &n);
+                            mdev::matrix_log(Level::Info, msg.bytes());
+                        }
+                        if now() < until_ns {
+                            break;
+                        }
+                        m.step(now(), ResetInput::Wake)
+                    }
+                    ResetAction::Done(_) => break,
+                };
+            }
+        }
+        if reset::all_done(machines.iter().map(|(_, m)| m)) {
+            break;
+        }
+        if let Some(w) = reset::next_wakeup(machines.iter().map(|(_, m)| m)) {
+            let d = w.saturating_sub(now());
+            fsleep(Delta::from_nanos(i64::try_from(d).unwrap_or(i64::MAX)));
+        }
+    }
+    for (i, m) in machines.iter() {
+        if let Some(q) = queues.get_mut(*i) {
+            q.reset_status = m.reset_status();
+        }
+    }
+    let outcomes = machines.iter().filter_map(|(_, m)| m.outcome());
+    let mut res = Ok(());
+    for o in outcomes {
+        if let Some(e) = o.errno() {
+            res = Err(errno(e));
+            if e == model::errno::ETIMEDOUT {
+                break;
+            }
+        }
+    }
+    res
 }
 
 /// What `mdevs_lock` protects.
@@ -170,8 +263,9 @@ impl Mdevs {
     }
 
     /// Filters mdev `i`'s shadow from its assigned matrix (`filter_matrix`, and `filter_cdoms`
-    /// with `cdoms`); installs it and returns whether it changed.
-    fn filter(&mut self, i: usize, cdoms: bool) -> bool {
+    /// with `cdoms`) and installs it; if it changed, pushes it to the guest and then resets the
+    /// queues of the adapters filtered out (`reset_queues_for_apids`). Whether it changed.
+    fn filter(&mut self, guests: &mut Guests, i: usize, cdoms: bool) -> bool {
         let info = self.info;
         let queues = &self.queues;
         let Some(m) = self.list.get_mut(i) else {
@@ -188,28 +282,107 @@ impl Mdevs {
             })
         };
         m.shadow = f.shadow;
-        // The queues of `f.apm_filtered` are reset here once resets exist (see the note in
-        // Documentation/design.rst).
+        if f.changed {
+            guests.sync(m);
+        }
+        if !f.apm_filtered.is_empty() {
+            let aqm = m.shadow.aqm;
+            let _ = reset_queues(&mut self.queues, |q| {
+                q.mdev == Some(id) && f.apm_filtered.test(q.apqn.apid) && aqm.test(q.apqn.apqi)
+            });
+        }
         f.changed
     }
 
-    /// Applies an unplug plan to mdev `i`: unlinks its queues and installs the new shadow.
-    fn unplug(&mut self, i: usize, u: &shadow::Unplug) {
+    /// Applies an unplug plan to mdev `i`: installs the new shadow (the caller pushes it to the
+    /// guest first), resets the queues that were in the guest and unlinks the queues.
+    fn unplug(&mut self, guests: &mut Guests, i: usize, u: &shadow::Unplug) {
         let Some(m) = self.list.get_mut(i) else {
             return;
         };
         m.shadow = u.shadow;
+        if u.apcb_update {
+            guests.sync(m);
+        }
         let id = m.id;
+        let _ = reset_queues(&mut self.queues, |q| {
+            q.mdev == Some(id)
+                && u.unlink_apm.test(q.apqn.apid)
+                && u.unlink_aqm.test(q.apqn.apqi)
+                && u.resets(q.apqn)
+        });
         self.unlink(id, &u.unlink_apm, &u.unlink_aqm);
+    }
+
+    /// Resets every queue linked to mdev `id` (close, VFIO reset, removal).
+    fn reset_linked(&mut self, id: u32) -> Result {
+        reset_queues(&mut self.queues, |q| q.mdev == Some(id))
+    }
+}
+
+/// A simulated guest: the CRYCB of an s390 KVM guest as far as vfio_ap changes it, for machines
+/// where no s390 KVM guest can run (x86_64, s390x under TCG). With `simguest=1` an open of a
+/// VFIO device without a KVM attaches the mdev to the guest of the opening process (as QEMU
+/// opens every device of one guest), so a second mdev opened by the same process is refused
+/// with EPERM as for a KVM guest.
+struct SimGuest {
+    /// The opener's thread group id.
+    key: i32,
+    /// The mdev attached to it.
+    mdev: u32,
+    /// The guest's crypto control block (format 2: the host has APXA).
+    crycb: Crycb,
+    /// How many times vfio_ap changed the guest's masks.
+    commits: u64,
+}
+
+/// What `guests_lock` protects: the simulated guests.
+struct Guests {
+    list: KVec<SimGuest>,
+}
+
+impl Guests {
+    /// Pushes mdev `m`'s shadow into its guest's CRYCB if the guest's view differs: exactly one
+    /// commit per effective change (then the configuration-change eventfd fires), none otherwise.
+    fn sync(&mut self, m: &mut MdevRec) {
+        let Some(key) = m.guest else {
+            return;
+        };
+        let Some(g) = self.list.iter_mut().find(|g| g.key == key) else {
+            return;
+        };
+        let want = (m.shadow.apm, m.shadow.aqm, m.shadow.adm);
+        if g.crycb.masks(CrycbFormat::Format2) == want {
+            return;
+        }
+        g.crycb
+            .set_masks(CrycbFormat::Format2, &want.0, &want.1, &want.2);
+        g.commits += 1;
+        m.glue.signal(vfio::VFIO_AP_CFG_CHG_IRQ_INDEX);
+    }
+
+    /// [`Guests::sync`] for every mdev.
+    fn sync_all(&mut self, mdevs: &mut Mdevs) {
+        for m in mdevs.list.iter_mut() {
+            self.sync(m);
+        }
+    }
+
+    /// [`Guests::sync`] for mdev `id`.
+    fn sync_id(&mut self, mdevs: &mut Mdevs, id: u32) {
+        if let Some(m) = mdevs.list.iter_mut().find(|m| m.id == id) {
+            self.sync(m);
+        }
     }
 }
 
 /// The matrix device's state (`struct ap_matrix_dev`).
 #[pin_data]
 struct MatrixDev {
-    /// `guests_lock`: attaching and detaching guests (taken before `mdevs`).
+    /// `guests_lock`: attaching and detaching guests and changing their CRYCBs (taken before
+    /// `mdevs`).
     #[pin]
-    guests: Mutex<()>,
+    guests: Mutex<Guests>,
     /// `mdevs_lock`: the mdevs, their matrices and the queues.
     #[pin]
     mdevs: Mutex<Mdevs>,
@@ -243,8 +416,13 @@ impl core::fmt::Write for Msg {
     }
 }
 
+/// A positive errno of the model as an error.
+fn errno(e: i32) -> Error {
+    Error::from_errno(-e)
+}
+
 fn store_err(e: &StoreError<u32>) -> Error {
-    Error::from_errno(-e.errno())
+    errno(e.errno())
 }
 
 impl MatrixDev {
@@ -264,7 +442,7 @@ impl MatrixDev {
     fn assign(&self, id: u32, r: Resource, input: &[u8]) -> Result {
         // Lock order: the bus attribute mutex, guests, mdevs.
         let attr = (r != Resource::ControlDomain).then(AttrGuard::lock);
-        let _guests = self.guests.lock();
+        let mut guests = self.guests.lock();
         let mut mdevs = self.mdevs.lock();
         let i = mdevs.index_of(id).ok_or(ENODEV)?;
         let cur = mdevs.list[i].matrix;
@@ -303,16 +481,17 @@ impl MatrixDev {
                     _ => (c.matrix.apm, one),
                 };
                 mdevs.link(id, &apm, &aqm);
-                mdevs.filter(i, false);
+                mdevs.filter(&mut guests, i, false);
             }
         }
+        guests.sync_id(&mut mdevs, id);
         Ok(())
     }
 
     /// `unassign_adapter`, `unassign_domain`, `unassign_control_domain`, then the re-filter
     /// (the project's fix of the C driver, see the `shadow` model).
     fn unassign(&self, id: u32, r: Resource, input: &[u8]) -> Result {
-        let _guests = self.guests.lock();
+        let mut guests = self.guests.lock();
         let mut mdevs = self.mdevs.lock();
         let i = mdevs.index_of(id).ok_or(ENODEV)?;
         let cur = mdevs.list[i].matrix;
@@ -327,25 +506,26 @@ impl MatrixDev {
         match r {
             Resource::Adapter => {
                 let u = shadow::hot_unplug_adapters(&c.matrix.aqm, &sh, &one);
-                mdevs.unplug(i, &u);
+                mdevs.unplug(&mut guests, i, &u);
             }
             Resource::Domain => {
                 let u = shadow::hot_unplug_domains(&c.matrix.apm, &sh, &one);
-                mdevs.unplug(i, &u);
+                mdevs.unplug(&mut guests, i, &u);
             }
             Resource::ControlDomain => {
                 let (s, _) = shadow::unassign_control_domain(&sh, c.id);
                 mdevs.list[i].shadow = s;
             }
         }
-        mdevs.filter(i, true);
+        mdevs.filter(&mut guests, i, true);
+        guests.sync_id(&mut mdevs, id);
         Ok(())
     }
 
     /// The `ap_config` write: all or nothing.
     fn ap_config(&self, id: u32, input: &[u8]) -> Result {
         let attr = AttrGuard::lock();
-        let _guests = self.guests.lock();
+        let mut guests = self.guests.lock();
         let mut mdevs = self.mdevs.lock();
         let i = mdevs.index_of(id).ok_or(ENODEV)?;
         let cur = mdevs.list[i].matrix;
@@ -366,15 +546,16 @@ impl MatrixDev {
         // With the old matrix installed: unplug the removed adapters, then domains.
         let sh = mdevs.list[i].shadow;
         let u = shadow::hot_unplug_adapters(&cur.aqm, &sh, &c.removed.apm);
-        mdevs.unplug(i, &u);
+        mdevs.unplug(&mut guests, i, &u);
         let sh = mdevs.list[i].shadow;
         let u = shadow::hot_unplug_domains(&cur.apm, &sh, &c.removed.aqm);
-        mdevs.unplug(i, &u);
+        mdevs.unplug(&mut guests, i, &u);
         mdevs.list[i].matrix = c.new;
         for (apm, aqm) in c.link_sets() {
             mdevs.link(id, &apm, &aqm);
         }
-        mdevs.filter(i, true);
+        mdevs.filter(&mut guests, i, true);
+        guests.sync_id(&mut mdevs, id);
         Ok(())
     }
 }
@@ -406,6 +587,7 @@ impl MatrixDriver for MatrixDev {
                 matrix: m,
                 shadow: m,
                 pending: ApMasks::EMPTY,
+                guest: None,
             },
             GFP_KERNEL,
         )?;
@@ -416,6 +598,7 @@ impl MatrixDriver for MatrixDev {
     fn mdev_destroy(&self, id: u32) {
         let _guests = self.guests.lock();
         let mut mdevs = self.mdevs.lock();
+        let _ = mdevs.reset_linked(id);
         for q in mdevs.queues.iter_mut() {
             if q.mdev == Some(id) {
                 q.mdev = None;
@@ -452,18 +635,135 @@ impl MatrixDriver for MatrixDev {
         }
     }
 
-    fn open_device(&self, _id: u32, _kvm: Option<KvmRef>) -> Result {
-        // Guests (the simulated one and KVM on s390) are not attached yet: see the issue note.
-        Err(EOPNOTSUPP)
+    fn open_device(&self, id: u32, kvm: Option<KvmRef>) -> Result {
+        if kvm.is_some() {
+            // A KVM guest (s390 with KVM): GuestCrypto on KVM is not implemented yet.
+            return Err(EOPNOTSUPP);
+        }
+        if !module_parameters::simguest.value() {
+            // As C without a KVM.
+            return Err(EINVAL);
+        }
+        let key = kernel::current!().tgid();
+        let mut guests = self.guests.lock();
+        let mut mdevs = self.mdevs.lock();
+        let hooked = guests.list.iter().any(|g| g.key == key);
+        // A simulated guest has a CRYCB (format 2).
+        let crycbd = CrycbFormat::Format2.bits();
+        match vfio::open_device(true, crycbd, hooked).map_err(errno)? {
+            vfio::OpenDevice::NoCrypto => return Ok(()),
+            vfio::OpenDevice::Attach => {}
+        }
+        let i = mdevs.index_of(id).ok_or(ENODEV)?;
+        guests.list.push(
+            SimGuest {
+                key,
+                mdev: id,
+                crycb: Crycb([0; CRYCB_SIZE]),
+                commits: 0,
+            },
+            GFP_KERNEL,
+        )?;
+        let m = &mut mdevs.list[i];
+        m.guest = Some(key);
+        guests.sync(m);
+        Ok(())
     }
 
-    fn close_device(&self, _id: u32) {}
-
-    fn ioctl(&self, _id: u32, _cmd: u32, _arg: usize) -> Result<isize> {
-        Err(ENOTTY)
+    fn close_device(&self, id: u32) {
+        let mut guests = self.guests.lock();
+        let mut mdevs = self.mdevs.lock();
+        let Some(m) = mdevs.list.iter_mut().find(|m| m.id == id) else {
+            return;
+        };
+        let Some(key) = m.guest.take() else {
+            return;
+        };
+        if let Some(gi) = guests.list.iter().position(|g| g.key == key) {
+            // kvm_arch_crypto_clear_masks, then the guest is gone.
+            let _ = guests.list.remove(gi);
+        }
+        let _ = mdevs.reset_linked(id);
     }
 
-    fn request(&self, _id: u32, _count: u32) {}
+    fn ioctl(&self, id: u32, cmd: u32, arg: usize) -> Result<isize> {
+        let op = vfio::ioctl(cmd).map_err(errno)?;
+        let mut mdevs = self.mdevs.lock();
+        let m = mdevs.list.iter_mut().find(|m| m.id == id).ok_or(ENODEV)?;
+        let user = |len: usize| UserSlice::new(UserPtr::from_addr(arg), len);
+        match op {
+            vfio::Ioctl::GetInfo => {
+                let mut b = [0u8; vfio::device_info::MINSZ];
+                user(b.len()).reader().read_slice(&mut b)?;
+                let inp = vfio::DeviceInfo::from_ne_bytes(&b);
+                let out = vfio::get_info(&inp).map_err(errno)?;
+                user(b.len()).writer().write_slice(&out.to_ne_bytes())?;
+                Ok(0)
+            }
+            vfio::Ioctl::GetIrqInfo => {
+                let mut b = [0u8; vfio::irq_info::MINSZ];
+                user(b.len()).reader().read_slice(&mut b)?;
+                let inp = vfio::IrqInfo::from_ne_bytes(&b);
+                let out = vfio::get_irq_info(&inp).map_err(errno)?;
+                user(b.len()).writer().write_slice(&out.to_ne_bytes())?;
+                Ok(0)
+            }
+            vfio::Ioctl::SetIrqs => {
+                let mut b = [0u8; vfio::irq_set::MINSZ + 4];
+                let mut r = user(b.len()).reader();
+                r.read_slice(&mut b[..vfio::irq_set::MINSZ])?;
+                let mut hb = [0u8; vfio::irq_set::MINSZ];
+                hb.copy_from_slice(&b[..vfio::irq_set::MINSZ]);
+                let hdr = vfio::IrqSet::from_ne_bytes(&hb);
+                let index = match vfio::set_irqs(&hdr).map_err(errno)? {
+                    vfio::IrqIndex::Request => vfio::VFIO_AP_REQ_IRQ_INDEX,
+                    vfio::IrqIndex::CfgChange => vfio::VFIO_AP_CFG_CHG_IRQ_INDEX,
+                };
+                let mut fdb = [0u8; 4];
+                r.read_slice(&mut fdb).map_err(|_| EFAULT)?;
+                let fd = i32::from_ne_bytes(fdb);
+                match vfio::eventfd_request(fd).map_err(errno)? {
+                    vfio::EventfdRequest::Clear => m.glue.set_trigger(index, -1)?,
+                    vfio::EventfdRequest::Set(fd) => m.glue.set_trigger(index, fd)?,
+                }
+                Ok(0)
+            }
+            vfio::Ioctl::Reset => mdevs.reset_linked(id).map(|()| 0),
+        }
+    }
+
+    fn request(&self, id: u32, count: u32) {
+        let mut guests = self.guests.lock();
+        let mut mdevs = self.mdevs.lock();
+        let Some(m) = mdevs.list.iter_mut().find(|m| m.id == id) else {
+            return;
+        };
+        // With a guest: its masks are cleared (kvm_arch_crypto_clear_masks) and told.
+        if let Some(key) = m.guest {
+            if let Some(g) = guests.list.iter_mut().find(|g| g.key == key) {
+                if g.crycb.masks(CrycbFormat::Format2) != (Mask::ZERO, Mask::ZERO, Mask::ZERO) {
+                    g.crycb.clear_masks();
+                    g.commits += 1;
+                }
+                m.glue.signal(vfio::VFIO_AP_CFG_CHG_IRQ_INDEX);
+            }
+        }
+        let relayed = m.glue.signal(vfio::VFIO_AP_REQ_IRQ_INDEX);
+        let mut msg = Msg::new();
+        match vfio::request_notice(relayed, count) {
+            vfio::RequestNotice::None => return,
+            vfio::RequestNotice::Relaying => {
+                let _ = write!(msg, "Relaying device request to user (#{count})");
+            }
+            vfio::RequestNotice::NotRegistered => {
+                let _ = write!(
+                    msg,
+                    "No device request registered, blocked until released by user"
+                );
+            }
+        }
+        m.glue.log(Level::Info, msg.bytes());
+    }
 
     fn dma_unmap(&self, _id: u32, _iova: u64, _length: u64) {}
 }
@@ -494,7 +794,7 @@ impl ApDriver for QueueDriver {
         let a = apqn_of(dev);
         dev.add_group(&QUEUE_GROUP)?;
         let d = &self.dev;
-        let _guests = d.guests.lock();
+        let mut guests = d.guests.lock();
         let mut mdevs = d.mdevs.lock();
         let owner = matrix::mdev_for_apqn(a, mdevs.others(None));
         let pending = owner.and_then(|id| mdevs.rec(id).map(|m| m.pending));
@@ -518,9 +818,10 @@ impl ApDriver for QueueDriver {
         mdevs.link(id, &one_a, &one_q);
         if shadow::probe_queue(pending.as_ref()) == shadow::Probe::LinkAndFilter {
             if let Some(i) = mdevs.index_of(id) {
-                mdevs.filter(i, false);
+                mdevs.filter(&mut guests, i, false);
             }
         }
+        guests.sync_id(&mut mdevs, id);
         Ok(())
     }
 
@@ -528,20 +829,34 @@ impl ApDriver for QueueDriver {
         let a = apqn_of(dev);
         dev.remove_group(&QUEUE_GROUP);
         let d = &self.dev;
-        let _guests = d.guests.lock();
+        let mut guests = d.guests.lock();
         let mut mdevs = d.mdevs.lock();
         let Some(qi) = mdevs.queues.iter().position(|q| q.apqn == a) else {
             return;
         };
         let linked = mdevs.queues[qi].mdev;
         let info = mdevs.info;
-        if let Some(i) = linked.and_then(|id| mdevs.index_of(id)) {
-            let sh = mdevs.list[i].shadow;
-            if let shadow::RemoveQueue::UnplugAdapter { shadow: s, .. } =
-                shadow::remove_queue(a, Some(&sh), &info)
-            {
-                mdevs.list[i].shadow = s;
+        let linked_i = linked.and_then(|id| mdevs.index_of(id));
+        let sh = linked_i.map(|i| mdevs.list[i].shadow);
+        match shadow::remove_queue(a, sh.as_ref(), &info) {
+            shadow::RemoveQueue::UnplugAdapter {
+                shadow: s,
+                apid,
+                reset_aqm,
+            } => {
+                if let Some(i) = linked_i {
+                    mdevs.list[i].shadow = s;
+                    guests.sync(&mut mdevs.list[i]);
+                }
+                let _ = reset_queues(&mut mdevs.queues, |q| {
+                    q.mdev == linked && q.apqn.apid == apid && reset_aqm.test(q.apqn.apqi)
+                });
             }
+            shadow::RemoveQueue::Reset => {
+                let _ = reset_queues(&mut mdevs.queues, |q| q.apqn == a);
+            }
+            // No AQIC resources are held yet.
+            shadow::RemoveQueue::FreeAqic => {}
         }
         let _ = mdevs.queues.remove(qi);
     }
@@ -565,7 +880,7 @@ impl ApDriver for QueueDriver {
 
     fn on_config_changed(&self, new: &QciInfo, old: &QciInfo) {
         let d = &self.dev;
-        let _guests = d.guests.lock();
+        let mut guests = d.guests.lock();
         let mut mdevs = d.mdevs.lock();
         let delta = shadow::cfg_delta(new, old);
         for m in mdevs.list.iter_mut() {
@@ -584,11 +899,12 @@ impl ApDriver for QueueDriver {
             }
         }
         mdevs.info = *new;
+        guests.sync_all(&mut mdevs);
     }
 
     fn on_scan_complete(&self, _new: &QciInfo, _old: &QciInfo) {
         let d = &self.dev;
-        let _guests = d.guests.lock();
+        let mut guests = d.guests.lock();
         let mut mdevs = d.mdevs.lock();
         let info = mdevs.info;
         let Mdevs { list, queues, .. } = &mut *mdevs;
@@ -601,6 +917,7 @@ impl ApDriver for QueueDriver {
             }
             m.pending = ApMasks::EMPTY;
         }
+        guests.sync_all(&mut mdevs);
     }
 
     fn attr_show(&self, dev: &ApDevice, id: u32, buf: &mut ShowBuf<'_>) -> Result {
@@ -613,14 +930,41 @@ impl ApDriver for QueueDriver {
         let mdevs = d.mdevs.lock();
         let have = mdevs.queues.iter().any(|q| q.apqn == a);
         let owner = matrix::mdev_for_apqn(a, mdevs.others(None)).and_then(|id| mdevs.rec(id));
-        // No guest is attached yet (see the issue note): has_kvm is false.
-        let s = vfio_text::queue_status(have, owner.map(|m| (false, &m.shadow)), a);
+        let s = vfio_text::queue_status(have, owner.map(|m| (m.guest.is_some(), &m.shadow)), a);
         vfio_text::write_queue_status(buf, s).map_err(|_| EIO)
     }
 }
 
+/// `/sys/kernel/debug/vfio_ap/guests`: one line per simulated guest,
+/// `<mdev> commits <n> apm <mask> aqm <mask> adm <mask> crycb <256 bytes in hex>`, the masks
+/// read back from the guest's CRYCB (format 2) as the AP bus prints masks.
+struct GuestsFile(Arc<MatrixDev>);
+
+impl debugfs::Writer for GuestsFile {
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let guests = self.0.guests.lock();
+        let mdevs = self.0.mdevs.lock();
+        for g in guests.list.iter() {
+            let name = mdevs.rec(g.mdev).map_or("?", |m| m.name());
+            let (apm, aqm, adm) = g.crycb.masks(CrycbFormat::Format2);
+            write!(
+                f,
+                "{name} commits {} apm {apm} aqm {aqm} adm {adm} crycb ",
+                g.commits
+            )?;
+            for b in g.crycb.0.iter() {
+                write!(f, "{b:02x}")?;
+            }
+            writeln!(f)?;
+        }
+        Ok(())
+    }
+}
+
 struct VfioApModule {
-    // Dropped in reverse order of declaration: the mdevs first, then the queue driver.
+    // Dropped in order of declaration: the debugfs file, the mdevs, then the queue driver.
+    _guests_file: Pin<KBox<debugfs::File<GuestsFile>>>,
+    _debugfs: debugfs::Dir,
     _glue: GlueRegistration<MatrixDev>,
     _queues: Pin<KBox<Registration<QueueDriver>>>,
 }
@@ -630,7 +974,7 @@ impl kernel::Module for VfioApModule {
         let info = ap_services::qci().unwrap_or(QciInfo([0; 128]));
         let dev = Arc::pin_init(
             pin_init!(MatrixDev {
-                guests <- new_mutex!(()),
+                guests <- new_mutex!(Guests { list: KVec::new() }),
                 mdevs <- new_mutex!(Mdevs {
                     info,
                     list: KVec::new(),
@@ -648,8 +992,15 @@ impl kernel::Module for VfioApModule {
             ),
             GFP_KERNEL,
         )?;
+        let dir = debugfs::Dir::new(c"vfio_ap");
+        let guests_file = KBox::pin_init(
+            dir.read_only_file(c"guests", GuestsFile(dev.clone())),
+            GFP_KERNEL,
+        )?;
         let glue = GlueRegistration::new(dev)?;
         Ok(VfioApModule {
+            _guests_file: guests_file,
+            _debugfs: dir,
             _glue: glue,
             _queues: queues,
         })

@@ -19,6 +19,9 @@
  *                        container, group, VFIO_SET_IOMMU, device fd;
  *                        ERR <NAME> container|group|viable|set_container|
  *                        set_iommu|device names the failing step
+ *   open_other UUID2     another mdev's device in the same container (a
+ *                        second device of the same guest), closed again;
+ *                        ERR <NAME> group|set_container|device
  *   info                 OK flags=0x<hex> regions=<n> irqs=<n> ap=<0|1> reset=<0|1>
  *   irqinfo <index>      OK index=<i> count=<c> flags=0x<hex>
  *   irqs                 two eventfds, SET_IRQS for the request then the
@@ -335,6 +338,46 @@ static int cmd_ioctl_raw(const char *name)
 	return err(EINVAL, "usage");
 }
 
+/*
+ * open_other UUID2: opens another mdev's device in the same container, as QEMU
+ * does for a second vfio-ap device of the same guest, then closes it again.
+ */
+static int cmd_open_other(const char *other)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	const char *grp;
+	ssize_t len;
+	int g, d;
+
+	if (!other || container < 0)
+		return err(EINVAL, "usage");
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%.64s/iommu_group", other);
+	len = readlink(path, link, sizeof(link) - 1);
+	if (len < 0)
+		return err(errno, "group");
+	link[len] = 0;
+	grp = strrchr(link, '/');
+	grp = grp ? grp + 1 : link;
+	snprintf(path, sizeof(path), "/dev/vfio/%.64s", grp);
+	g = open(path, O_RDWR | O_CLOEXEC);
+	if (g < 0)
+		return err(errno, "group");
+	if (ioctl(g, VFIO_GROUP_SET_CONTAINER, &container) < 0) {
+		err(errno, "set_container");
+		close(g);
+		return -1;
+	}
+	d = ioctl(g, VFIO_GROUP_GET_DEVICE_FD, other);
+	if (d < 0) {
+		err(errno, "device");
+		close(g);
+		return -1;
+	}
+	close(d);
+	close(g);
+	return 0;
+}
+
 /* Runs one command (argv[0..argc-1]), leaving its result in res. */
 static void run(int argc, char **argv)
 {
@@ -345,6 +388,8 @@ static void run(int argc, char **argv)
 	strcpy(res, "OK");
 	if (!strcmp(c, "open")) {
 		cmd_open();
+	} else if (!strcmp(c, "open_other")) {
+		cmd_open_other(argc > 1 ? argv[1] : NULL);
 	} else if (!strcmp(c, "info")) {
 		struct vfio_device_info info = { .argsz = sizeof(info) };
 

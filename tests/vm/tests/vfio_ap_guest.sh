@@ -77,6 +77,13 @@ expect_eq "SET_IRQS for both eventfds" OK "$VCR"
 vc setirq_raw 0 0x24 0 1 -2
 expect_err "SET_IRQS with fd -2: EINVAL" EINVAL
 
+# One mdev per guest: a second mdev opened by the same guest (process) is EPERM.
+U2=44444444-2222-3333-4444-555555555555
+expect_write "create a second mdev" $TY/create "$U2" OK
+vc open_other $U2
+expect_err "a second mdev for the same guest: EPERM" EPERM
+expect_write "remove the second mdev" $MD/$U2/remove '1' OK
+
 # At open the shadow reached the guest: one commit.
 mask 1; A1=$MASK
 mask 4; Q4=$MASK
@@ -85,6 +92,12 @@ mask 3; C3=$MASK
 mask; Z=$MASK
 guest_line
 expect_eq "guest after open: one commit, 01.0004, cdom 3" "$U commits 1 apm $A1 aqm $Q4 adm $C3" "$GL"
+# The CRYCB bytes themselves (format 2): only APCB1 (0x80: APM, 0xa0: AQM, 0xc0: ADM) is set.
+crycb=
+while IFS= read -r l; do case $l in "$U "*) crycb=${l##* crycb } ;; esac; done <$G
+Z64=0000000000000000000000000000000000000000000000000000000000000000
+expect_eq "guest CRYCB bytes after open" \
+	"$Z64$Z64$Z64$Z64${A1#0x}${Q4#0x}${C3#0x}$Z64" "$crycb"
 expect_text "status 01.0004: in use" /sys/devices/ap/card01/01.0004/status "in use\n"
 expect_text "status 01.0005: unassigned" /sys/devices/ap/card01/01.0005/status "unassigned\n"
 

@@ -233,6 +233,11 @@ impl Mdevs {
             .map(|m| (m.id, &m.matrix))
     }
 
+    /// The mdev at index `i` (from [`Mdevs::index_of`] under the same lock).
+    fn at(&mut self, i: usize) -> Result<&mut MdevRec> {
+        self.list.get_mut(i).ok_or(ENODEV)
+    }
+
     fn rec(&self, id: u32) -> Option<&MdevRec> {
         self.list.iter().find(|m| m.id == id)
     }
@@ -403,13 +408,14 @@ impl Msg {
     }
 
     fn bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
+        self.buf.get(..self.len).unwrap_or_default()
     }
 }
 
 impl core::fmt::Write for Msg {
     fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        let mut w = BufWriter::new(&mut self.buf[self.len..]);
+        let rest = self.buf.get_mut(self.len..).unwrap_or_default();
+        let mut w = BufWriter::new(rest);
         let r = w.write_str(s);
         self.len += w.len();
         r
@@ -445,7 +451,7 @@ impl MatrixDev {
         let mut guests = self.guests.lock();
         let mut mdevs = self.mdevs.lock();
         let i = mdevs.index_of(id).ok_or(ENODEV)?;
-        let cur = mdevs.list[i].matrix;
+        let cur = mdevs.at(i)?.matrix;
         let res = matrix::assign(
             &cur,
             r,
@@ -466,11 +472,11 @@ impl MatrixDev {
                 return Err(store_err(&e));
             }
         };
-        mdevs.list[i].matrix = c.matrix;
+        mdevs.at(i)?.matrix = c.matrix;
         match r {
             Resource::ControlDomain => {
                 let info = mdevs.info;
-                let m = &mut mdevs.list[i];
+                let m = mdevs.at(i)?;
                 let (s, _changed) = shadow::filter_cdoms(&m.matrix, &m.shadow, &info);
                 m.shadow = s;
             }
@@ -494,14 +500,14 @@ impl MatrixDev {
         let mut guests = self.guests.lock();
         let mut mdevs = self.mdevs.lock();
         let i = mdevs.index_of(id).ok_or(ENODEV)?;
-        let cur = mdevs.list[i].matrix;
+        let cur = mdevs.at(i)?.matrix;
         let c = match matrix::unassign::<u32>(&cur, r, input) {
             Ok(Some(c)) => c,
             Ok(None) => return Ok(()),
             Err(e) => return Err(store_err(&e)),
         };
-        mdevs.list[i].matrix = c.matrix;
-        let sh = mdevs.list[i].shadow;
+        mdevs.at(i)?.matrix = c.matrix;
+        let sh = mdevs.at(i)?.shadow;
         let one = Mask::from_ids(&[c.id]);
         match r {
             Resource::Adapter => {
@@ -514,7 +520,7 @@ impl MatrixDev {
             }
             Resource::ControlDomain => {
                 let (s, _) = shadow::unassign_control_domain(&sh, c.id);
-                mdevs.list[i].shadow = s;
+                mdevs.at(i)?.shadow = s;
             }
         }
         mdevs.filter(&mut guests, i, true);
@@ -528,7 +534,7 @@ impl MatrixDev {
         let mut guests = self.guests.lock();
         let mut mdevs = self.mdevs.lock();
         let i = mdevs.index_of(id).ok_or(ENODEV)?;
-        let cur = mdevs.list[i].matrix;
+        let cur = mdevs.at(i)?.matrix;
         let c = match matrix::ap_config_store(
             &cur,
             input,
@@ -544,13 +550,13 @@ impl MatrixDev {
             }
         };
         // With the old matrix installed: unplug the removed adapters, then domains.
-        let sh = mdevs.list[i].shadow;
+        let sh = mdevs.at(i)?.shadow;
         let u = shadow::hot_unplug_adapters(&cur.aqm, &sh, &c.removed.apm);
         mdevs.unplug(&mut guests, i, &u);
-        let sh = mdevs.list[i].shadow;
+        let sh = mdevs.at(i)?.shadow;
         let u = shadow::hot_unplug_domains(&cur.apm, &sh, &c.removed.aqm);
         mdevs.unplug(&mut guests, i, &u);
-        mdevs.list[i].matrix = c.new;
+        mdevs.at(i)?.matrix = c.new;
         for (apm, aqm) in c.link_sets() {
             mdevs.link(id, &apm, &aqm);
         }
@@ -664,7 +670,7 @@ impl MatrixDriver for MatrixDev {
             },
             GFP_KERNEL,
         )?;
-        let m = &mut mdevs.list[i];
+        let m = mdevs.at(i)?;
         m.guest = Some(key);
         guests.sync(m);
         Ok(())
@@ -834,19 +840,19 @@ impl ApDriver for QueueDriver {
         let Some(qi) = mdevs.queues.iter().position(|q| q.apqn == a) else {
             return;
         };
-        let linked = mdevs.queues[qi].mdev;
+        let linked = mdevs.queues.get(qi).and_then(|q| q.mdev);
         let info = mdevs.info;
         let linked_i = linked.and_then(|id| mdevs.index_of(id));
-        let sh = linked_i.map(|i| mdevs.list[i].shadow);
+        let sh = linked_i.and_then(|i| mdevs.list.get(i)).map(|m| m.shadow);
         match shadow::remove_queue(a, sh.as_ref(), &info) {
             shadow::RemoveQueue::UnplugAdapter {
                 shadow: s,
                 apid,
                 reset_aqm,
             } => {
-                if let Some(i) = linked_i {
-                    mdevs.list[i].shadow = s;
-                    guests.sync(&mut mdevs.list[i]);
+                if let Some(m) = linked_i.and_then(|i| mdevs.list.get_mut(i)) {
+                    m.shadow = s;
+                    guests.sync(m);
                 }
                 let _ = reset_queues(&mut mdevs.queues, |q| {
                     q.mdev == linked && q.apqn.apid == apid && reset_aqm.test(q.apqn.apqi)

@@ -14,6 +14,7 @@
 #ifndef AP_RS_VFIO_AP_GLUE_H
 #define AP_RS_VFIO_AP_GLUE_H
 
+#include <linux/kconfig.h>
 #include <linux/types.h>
 
 struct vfio_ap_glue_mdev;
@@ -73,5 +74,17 @@ void vfio_ap_glue_matrix_log(int level, const char *msg);
 int vfio_ap_glue_set_trigger(struct vfio_ap_glue_mdev *m, u32 index, int fd);
 /* Signals a trigger; false if none is set. */
 bool vfio_ap_glue_signal(struct vfio_ap_glue_mdev *m, u32 index);
+
+#if IS_ENABLED(CONFIG_KVM) && defined(CONFIG_S390)
+/* An s390 KVM guest: its CRYCB designation, references, kvm->lock, masks. */
+u32 vfio_ap_glue_kvm_crycbd(struct kvm *kvm);
+void vfio_ap_glue_kvm_get(struct kvm *kvm);
+void vfio_ap_glue_kvm_put(struct kvm *kvm);
+void vfio_ap_glue_kvm_lock(struct kvm *kvm);
+void vfio_ap_glue_kvm_unlock(struct kvm *kvm);
+/* With kvm->lock held: kvm_arch_crypto_set_masks / kvm_arch_crypto_clear_masks. */
+void vfio_ap_glue_kvm_set_masks(struct kvm *kvm, const u8 *apm, const u8 *aqm, const u8 *adm);
+void vfio_ap_glue_kvm_clear_masks(struct kvm *kvm);
+#endif
 
 #endif /* AP_RS_VFIO_AP_GLUE_H */

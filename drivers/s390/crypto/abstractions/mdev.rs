@@ -160,6 +160,121 @@ impl KvmRef {
 // SAFETY: a `struct kvm` may be referenced from any thread.
 unsafe impl Send for KvmRef {}
 
+#[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
+extern "C" {
+    fn vfio_ap_glue_kvm_crycbd(kvm: *mut RawKvm) -> u32;
+    fn vfio_ap_glue_kvm_get(kvm: *mut RawKvm);
+    fn vfio_ap_glue_kvm_put(kvm: *mut RawKvm);
+    fn vfio_ap_glue_kvm_lock(kvm: *mut RawKvm);
+    fn vfio_ap_glue_kvm_unlock(kvm: *mut RawKvm);
+    fn vfio_ap_glue_kvm_set_masks(kvm: *mut RawKvm, apm: *const u8, aqm: *const u8, adm: *const u8);
+    fn vfio_ap_glue_kvm_clear_masks(kvm: *mut RawKvm);
+}
+
+/// An s390 KVM guest that vfio_ap holds (a reference on its `struct kvm`, from attach to
+/// detach).
+///
+/// # Invariants
+///
+/// Holds a reference on the KVM.
+#[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
+pub struct KvmHold(KvmRef);
+
+/// The `kvm->lock` of a held KVM guest, held (with its own reference on the KVM). The C lock
+/// order puts it after `guests_lock` and before `mdevs_lock`.
+///
+/// # Invariants
+///
+/// Holds a reference on the KVM and its `kvm->lock`.
+#[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
+pub struct KvmLock(KvmRef);
+
+#[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
+impl KvmRef {
+    /// The CRYCB designation (`kvm->arch.crypto.crycbd`; 0: the guest has no CRYCB).
+    pub fn crycbd(&self) -> u32 {
+        // SAFETY: alive while the device is open (type invariant).
+        unsafe { vfio_ap_glue_kvm_crycbd(self.0) }
+    }
+
+    /// Takes a reference on the KVM.
+    pub fn hold(&self) -> KvmHold {
+        // SAFETY: alive (type invariant); the reference is dropped by `KvmHold`.
+        unsafe { vfio_ap_glue_kvm_get(self.0) };
+        // INVARIANT: referenced above.
+        KvmHold(*self)
+    }
+}
+
+#[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
+impl KvmHold {
+    /// The KVM.
+    pub fn kvm(&self) -> KvmRef {
+        self.0
+    }
+
+    /// Takes `kvm->lock` (sleeps).
+    pub fn lock(&self) -> KvmLock {
+        // SAFETY: referenced (type invariant); both are released by `KvmLock`.
+        unsafe {
+            vfio_ap_glue_kvm_get(self.0 .0);
+            vfio_ap_glue_kvm_lock(self.0 .0);
+        }
+        // INVARIANT: referenced and locked above.
+        KvmLock(self.0)
+    }
+}
+
+#[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
+impl Drop for KvmHold {
+    fn drop(&mut self) {
+        // SAFETY: referenced (type invariant).
+        unsafe { vfio_ap_glue_kvm_put(self.0 .0) };
+    }
+}
+
+#[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
+impl KvmLock {
+    /// `kvm_arch_crypto_set_masks`: the guest's CRYCB gets these 256-bit masks.
+    pub fn set_masks(&self, apm: &[u8; 32], aqm: &[u8; 32], adm: &[u8; 32]) {
+        // SAFETY: referenced and `kvm->lock` held (type invariant); three 32-byte masks.
+        unsafe { vfio_ap_glue_kvm_set_masks(self.0 .0, apm.as_ptr(), aqm.as_ptr(), adm.as_ptr()) };
+    }
+
+    /// `kvm_arch_crypto_clear_masks`.
+    pub fn clear_masks(&self) {
+        // SAFETY: referenced and `kvm->lock` held (type invariant).
+        unsafe { vfio_ap_glue_kvm_clear_masks(self.0 .0) };
+    }
+}
+
+#[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
+impl Drop for KvmLock {
+    fn drop(&mut self) {
+        // SAFETY: referenced and locked (type invariant).
+        unsafe {
+            vfio_ap_glue_kvm_unlock(self.0 .0);
+            vfio_ap_glue_kvm_put(self.0 .0);
+        }
+    }
+}
+
+/// Without KVM for s390 there is no KVM guest to hold.
+#[cfg(not(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m"))))]
+pub enum KvmHold {}
+
+/// Without KVM for s390 there is no KVM lock to take.
+#[cfg(not(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m"))))]
+pub enum KvmLock {}
+
+#[cfg(not(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m"))))]
+impl KvmHold {
+    /// Never called (uninhabited).
+    pub fn lock(&self) -> KvmLock {
+        match *self {}
+    }
+}
+
 /// What the C glue asks of the driver. Each callback names an mdev by the id the driver
 /// returned from [`MatrixDriver::mdev_create`].
 pub trait MatrixDriver: Send + Sync + 'static {

@@ -9,6 +9,9 @@
  */
 #include <linux/device.h>
 #include <linux/eventfd.h>
+#if IS_ENABLED(CONFIG_KVM) && defined(CONFIG_S390)
+#include <linux/kvm_host.h>
+#endif
 #include <linux/mdev.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -337,3 +340,52 @@ bool vfio_ap_glue_signal(struct vfio_ap_glue_mdev *m, u32 index)
 	eventfd_signal(m->trigger[index]);
 	return true;
 }
+
+#if IS_ENABLED(CONFIG_KVM) && defined(CONFIG_S390)
+/*
+ * The KVM guest of an s390 host: what GuestCrypto needs of struct kvm. The
+ * masks are 32-byte MSB0 bitmaps, the byte layout of the kernel's inverted
+ * bitmaps on big-endian s390, copied into aligned longs.
+ */
+u32 vfio_ap_glue_kvm_crycbd(struct kvm *kvm)
+{
+	return kvm->arch.crypto.crycbd;
+}
+
+void vfio_ap_glue_kvm_get(struct kvm *kvm)
+{
+	kvm_get_kvm(kvm);
+}
+
+void vfio_ap_glue_kvm_put(struct kvm *kvm)
+{
+	kvm_put_kvm(kvm);
+}
+
+void vfio_ap_glue_kvm_lock(struct kvm *kvm)
+{
+	mutex_lock(&kvm->lock);
+}
+
+void vfio_ap_glue_kvm_unlock(struct kvm *kvm)
+{
+	mutex_unlock(&kvm->lock);
+}
+
+/* kvm->lock held. */
+void vfio_ap_glue_kvm_set_masks(struct kvm *kvm, const u8 *apm, const u8 *aqm, const u8 *adm)
+{
+	unsigned long a[4], q[4], d[4];
+
+	memcpy(a, apm, sizeof(a));
+	memcpy(q, aqm, sizeof(q));
+	memcpy(d, adm, sizeof(d));
+	kvm_arch_crypto_set_masks(kvm, a, q, d);
+}
+
+/* kvm->lock held. */
+void vfio_ap_glue_kvm_clear_masks(struct kvm *kvm)
+{
+	kvm_arch_crypto_clear_masks(kvm);
+}
+#endif

@@ -19,7 +19,7 @@ use core::fmt::Write as _;
 use kernel::{
     debugfs, fmt, new_mutex,
     prelude::*,
-    sync::{Arc, Mutex},
+    sync::{Arc, Mutex, MutexGuard},
     time::{delay::fsleep, Delta, Instant, Monotonic},
     uaccess::{UserPtr, UserSlice},
 };
@@ -67,7 +67,7 @@ use abs::{
     ap_services::{self, AttrGuard},
     bus::ShowBuf,
     device::KIND_QUEUE,
-    mdev::{self, GlueMdev, GlueRegistration, KvmRef, Level, MatrixDriver},
+    mdev::{self, GlueMdev, GlueRegistration, KvmHold, KvmLock, KvmRef, Level, MatrixDriver},
 };
 use model::{
     crycb::{Crycb, CrycbFormat, CRYCB_SIZE},
@@ -112,8 +112,8 @@ struct MdevRec {
     shadow: Matrix,
     /// Resources added to the host configuration and waiting for the scan to complete.
     pending: ApMasks,
-    /// The guest the VFIO device is open for (a simulated guest's key).
-    guest: Option<i32>,
+    /// The guest the VFIO device is open for.
+    guest: Option<GuestKey>,
 }
 
 impl MdevRec {
@@ -325,30 +325,117 @@ impl Mdevs {
     }
 }
 
-/// A simulated guest: the CRYCB of an s390 KVM guest as far as vfio_ap changes it, for machines
-/// where no s390 KVM guest can run (x86_64, s390x under TCG). With `simguest=1` an open of a
-/// VFIO device without a KVM attaches the mdev to the guest of the opening process (as QEMU
-/// opens every device of one guest), so a second mdev opened by the same process is refused
-/// with EPERM as for a KVM guest.
-struct SimGuest {
-    /// The opener's thread group id.
-    key: i32,
+/// What vfio_ap changes in a guest: the AP masks of its crypto control block.
+trait GuestCrypto {
+    /// `kvm_arch_crypto_set_masks`.
+    fn set_masks(&mut self, apm: &Mask, aqm: &Mask, adm: &Mask);
+    /// `kvm_arch_crypto_clear_masks`.
+    fn clear_masks(&mut self);
+}
+
+/// The simulated guest's CRYCB (format 2: the simulated host has APXA).
+impl GuestCrypto for Crycb {
+    fn set_masks(&mut self, apm: &Mask, aqm: &Mask, adm: &Mask) {
+        Crycb::set_masks(self, CrycbFormat::Format2, apm, aqm, adm);
+    }
+
+    fn clear_masks(&mut self) {
+        Crycb::clear_masks(self);
+    }
+}
+
+/// A KVM guest on s390, through its `kvm->lock` (held: the C contract of the two functions).
+impl GuestCrypto for KvmLock {
+    #[allow(unreachable_code, unused_variables)]
+    fn set_masks(&mut self, apm: &Mask, aqm: &Mask, adm: &Mask) {
+        #[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
+        KvmLock::set_masks(self, &apm.0, &aqm.0, &adm.0);
+    }
+
+    #[allow(unreachable_code)]
+    fn clear_masks(&mut self) {
+        #[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
+        KvmLock::clear_masks(self);
+    }
+}
+
+/// Who a guest is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum GuestKey {
+    /// A simulated guest: the thread group of the process that opened the device. With
+    /// `simguest=1` an open without a KVM attaches the mdev to it (QEMU opens every device of a
+    /// guest), so a second mdev opened by the same process is EPERM as for a KVM guest.
+    Process(i32),
+    /// A KVM guest (s390).
+    Kvm(KvmRef),
+}
+
+/// The crypto control block side of a guest.
+enum GuestCb {
+    /// The simulated guest's CRYCB, for machines where no s390 KVM guest can run (x86_64,
+    /// s390x under TCG).
+    Sim(KBox<Crycb>),
+    /// The KVM's (a reference is held while attached).
+    #[cfg_attr(
+        not(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m"))),
+        allow(dead_code)
+    )]
+    Kvm(KvmHold),
+}
+
+/// A guest with an mdev attached.
+struct Guest {
+    key: GuestKey,
     /// The mdev attached to it.
     mdev: u32,
-    /// The guest's crypto control block (format 2: the host has APXA).
-    crycb: Crycb,
+    cb: GuestCb,
+    /// The masks the guest sees (the last set or clear).
+    view: (Mask, Mask, Mask),
     /// How many times vfio_ap changed the guest's masks.
     commits: u64,
 }
 
-/// What `guests_lock` protects: the simulated guests.
+/// What `guests_lock` protects: the guests, and while an operation runs the `kvm->lock` of the
+/// KVM guest it changes (taken after `guests_lock`, before `mdevs_lock`, released before
+/// `guests_lock`: see [`MatrixDev::lock_for`]).
 struct Guests {
-    list: KVec<SimGuest>,
+    list: KVec<Guest>,
+    held: Option<KvmLock>,
 }
 
+const NO_MASKS: (Mask, Mask, Mask) = (Mask::ZERO, Mask::ZERO, Mask::ZERO);
+
 impl Guests {
-    /// Pushes mdev `m`'s shadow into its guest's CRYCB if the guest's view differs: exactly one
-    /// commit per effective change (then the configuration-change eventfd fires), none otherwise.
+    /// The `kvm->lock` of mdev `id`'s guest, if it is a KVM guest.
+    fn kvm_lock_for(&self, id: u32) -> Option<KvmLock> {
+        self.list.iter().find_map(|g| match &g.cb {
+            GuestCb::Kvm(h) if g.mdev == id => Some(h.lock()),
+            _ => None,
+        })
+    }
+
+    /// Sets or clears the masks of `g`; false if its KVM lock is not held (cannot happen: the
+    /// operations take it with [`MatrixDev::lock_for`]).
+    fn apply(held: &mut Option<KvmLock>, g: &mut Guest, want: &(Mask, Mask, Mask)) -> bool {
+        let crypto: &mut dyn GuestCrypto = match &mut g.cb {
+            GuestCb::Sim(c) => &mut **c,
+            GuestCb::Kvm(_) => match held.as_mut() {
+                Some(l) => l,
+                None => return false,
+            },
+        };
+        if *want == NO_MASKS {
+            crypto.clear_masks();
+        } else {
+            crypto.set_masks(&want.0, &want.1, &want.2);
+        }
+        g.view = *want;
+        g.commits += 1;
+        true
+    }
+
+    /// Pushes mdev `m`'s shadow into its guest if the guest's view differs: exactly one commit
+    /// per effective change (then the configuration-change eventfd fires), none otherwise.
     fn sync(&mut self, m: &mut MdevRec) {
         let Some(key) = m.guest else {
             return;
@@ -357,19 +444,8 @@ impl Guests {
             return;
         };
         let want = (m.shadow.apm, m.shadow.aqm, m.shadow.adm);
-        if g.crycb.masks(CrycbFormat::Format2) == want {
-            return;
-        }
-        g.crycb
-            .set_masks(CrycbFormat::Format2, &want.0, &want.1, &want.2);
-        g.commits += 1;
-        m.glue.signal(vfio::VFIO_AP_CFG_CHG_IRQ_INDEX);
-    }
-
-    /// [`Guests::sync`] for every mdev.
-    fn sync_all(&mut self, mdevs: &mut Mdevs) {
-        for m in mdevs.list.iter_mut() {
-            self.sync(m);
+        if g.view != want && Self::apply(&mut self.held, g, &want) {
+            m.glue.signal(vfio::VFIO_AP_CFG_CHG_IRQ_INDEX);
         }
     }
 
@@ -378,6 +454,28 @@ impl Guests {
         if let Some(m) = mdevs.list.iter_mut().find(|m| m.id == id) {
             self.sync(m);
         }
+    }
+}
+
+/// `guests_lock` held for an operation; releases the KVM lock it took first.
+struct GuestsLocked<'a>(MutexGuard<'a, Guests>);
+
+impl core::ops::Deref for GuestsLocked<'_> {
+    type Target = Guests;
+    fn deref(&self) -> &Guests {
+        &self.0
+    }
+}
+
+impl core::ops::DerefMut for GuestsLocked<'_> {
+    fn deref_mut(&mut self) -> &mut Guests {
+        &mut self.0
+    }
+}
+
+impl Drop for GuestsLocked<'_> {
+    fn drop(&mut self) {
+        self.0.held = None;
     }
 }
 
@@ -432,6 +530,33 @@ fn store_err(e: &StoreError<u32>) -> Error {
 }
 
 impl MatrixDev {
+    /// The C driver's update locks for mdev `id` (`get_update_locks_for_mdev`): `guests_lock`,
+    /// then the `kvm->lock` of its guest if that is a KVM guest, then `mdevs_lock`. Drop the
+    /// `mdevs` guard first (declare it after the `guests` one).
+    fn lock_for(&self, id: Option<u32>) -> (GuestsLocked<'_>, MutexGuard<'_, Mdevs>) {
+        let mut guests = GuestsLocked(self.guests.lock());
+        guests.held = id.and_then(|id| guests.kvm_lock_for(id));
+        let mdevs = self.mdevs.lock();
+        (guests, mdevs)
+    }
+
+    /// Runs `f` for every mdev with its update locks (`vfio_ap_on_scan_complete`): `guests_lock`
+    /// throughout, each mdev's KVM lock and `mdevs_lock` around its call.
+    fn for_each_mdev(&self, mut f: impl FnMut(&mut Guests, &mut Mdevs, usize)) {
+        let mut guests = GuestsLocked(self.guests.lock());
+        let mut i = 0;
+        loop {
+            // The list only changes under `guests_lock`, which is held.
+            let Some(id) = self.mdevs.lock().list.get(i).map(|m| m.id) else {
+                break;
+            };
+            guests.held = guests.kvm_lock_for(id);
+            f(&mut guests, &mut self.mdevs.lock(), i);
+            guests.held = None;
+            i += 1;
+        }
+    }
+
     /// Logs, on mdev `writer`, the sharing conflict of an assign with mdev `o.other`.
     fn log_sharing(mdevs: &Mdevs, writer: u32, o: &matrix::Overlap<u32>) {
         let (Some(w), Some(other)) = (mdevs.rec(writer), mdevs.rec(o.other)) else {
@@ -448,8 +573,7 @@ impl MatrixDev {
     fn assign(&self, id: u32, r: Resource, input: &[u8]) -> Result {
         // Lock order: the bus attribute mutex, guests, mdevs.
         let attr = (r != Resource::ControlDomain).then(AttrGuard::lock);
-        let mut guests = self.guests.lock();
-        let mut mdevs = self.mdevs.lock();
+        let (mut guests, mut mdevs) = self.lock_for(Some(id));
         let i = mdevs.index_of(id).ok_or(ENODEV)?;
         let cur = mdevs.at(i)?.matrix;
         let res = matrix::assign(
@@ -497,8 +621,7 @@ impl MatrixDev {
     /// `unassign_adapter`, `unassign_domain`, `unassign_control_domain`, then the re-filter
     /// (the project's fix of the C driver, see the `shadow` model).
     fn unassign(&self, id: u32, r: Resource, input: &[u8]) -> Result {
-        let mut guests = self.guests.lock();
-        let mut mdevs = self.mdevs.lock();
+        let (mut guests, mut mdevs) = self.lock_for(Some(id));
         let i = mdevs.index_of(id).ok_or(ENODEV)?;
         let cur = mdevs.at(i)?.matrix;
         let c = match matrix::unassign::<u32>(&cur, r, input) {
@@ -531,8 +654,7 @@ impl MatrixDev {
     /// The `ap_config` write: all or nothing.
     fn ap_config(&self, id: u32, input: &[u8]) -> Result {
         let attr = AttrGuard::lock();
-        let mut guests = self.guests.lock();
-        let mut mdevs = self.mdevs.lock();
+        let (mut guests, mut mdevs) = self.lock_for(Some(id));
         let i = mdevs.index_of(id).ok_or(ENODEV)?;
         let cur = mdevs.at(i)?.matrix;
         let c = match matrix::ap_config_store(
@@ -642,30 +764,43 @@ impl MatrixDriver for MatrixDev {
     }
 
     fn open_device(&self, id: u32, kvm: Option<KvmRef>) -> Result {
-        if kvm.is_some() {
-            // A KVM guest (s390 with KVM): GuestCrypto on KVM is not implemented yet.
-            return Err(EOPNOTSUPP);
-        }
-        if !module_parameters::simguest.value() {
+        // The guest: the KVM the device was opened with, or (simguest=1) the opening process.
+        let (key, crycbd) = match kvm {
+            #[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
+            Some(k) => (GuestKey::Kvm(k), k.crycbd()),
+            #[cfg(not(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m"))))]
+            Some(k) => (GuestKey::Kvm(k), 0),
+            None if module_parameters::simguest.value() => (
+                GuestKey::Process(kernel::current!().tgid()),
+                CrycbFormat::Format2.bits(),
+            ),
             // As C without a KVM.
-            return Err(EINVAL);
-        }
-        let key = kernel::current!().tgid();
-        let mut guests = self.guests.lock();
-        let mut mdevs = self.mdevs.lock();
+            None => return Err(EINVAL),
+        };
+        // `get_update_locks_for_kvm`: guests, the new guest's kvm->lock, mdevs.
+        let mut guests = GuestsLocked(self.guests.lock());
         let hooked = guests.list.iter().any(|g| g.key == key);
-        // A simulated guest has a CRYCB (format 2).
-        let crycbd = CrycbFormat::Format2.bits();
         match vfio::open_device(true, crycbd, hooked).map_err(errno)? {
             vfio::OpenDevice::NoCrypto => return Ok(()),
             vfio::OpenDevice::Attach => {}
         }
+        let cb = match kvm {
+            #[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
+            Some(k) => {
+                let hold = k.hold();
+                guests.held = Some(hold.lock());
+                GuestCb::Kvm(hold)
+            }
+            _ => GuestCb::Sim(KBox::new(Crycb([0; CRYCB_SIZE]), GFP_KERNEL)?),
+        };
+        let mut mdevs = self.mdevs.lock();
         let i = mdevs.index_of(id).ok_or(ENODEV)?;
         guests.list.push(
-            SimGuest {
+            Guest {
                 key,
                 mdev: id,
-                crycb: Crycb([0; CRYCB_SIZE]),
+                cb,
+                view: NO_MASKS,
                 commits: 0,
             },
             GFP_KERNEL,
@@ -677,17 +812,22 @@ impl MatrixDriver for MatrixDev {
     }
 
     fn close_device(&self, id: u32) {
-        let mut guests = self.guests.lock();
-        let mut mdevs = self.mdevs.lock();
+        let (mut guests, mut mdevs) = self.lock_for(Some(id));
         let Some(m) = mdevs.list.iter_mut().find(|m| m.id == id) else {
             return;
         };
         let Some(key) = m.guest.take() else {
             return;
         };
-        if let Some(gi) = guests.list.iter().position(|g| g.key == key) {
-            // kvm_arch_crypto_clear_masks, then the guest is gone.
-            let _ = guests.list.remove(gi);
+        let Guests { list, held } = &mut *guests;
+        if let Some(gi) = list.iter().position(|g| g.key == key) {
+            // kvm_arch_crypto_clear_masks, then the guest is gone (and its KVM reference).
+            if let Some(g) = list.get_mut(gi) {
+                if g.view != NO_MASKS {
+                    Guests::apply(held, g, &NO_MASKS);
+                }
+            }
+            let _ = list.remove(gi);
         }
         let _ = mdevs.reset_linked(id);
     }
@@ -739,17 +879,16 @@ impl MatrixDriver for MatrixDev {
     }
 
     fn request(&self, id: u32, count: u32) {
-        let mut guests = self.guests.lock();
-        let mut mdevs = self.mdevs.lock();
+        let (mut guests, mut mdevs) = self.lock_for(Some(id));
         let Some(m) = mdevs.list.iter_mut().find(|m| m.id == id) else {
             return;
         };
         // With a guest: its masks are cleared (kvm_arch_crypto_clear_masks) and told.
         if let Some(key) = m.guest {
-            if let Some(g) = guests.list.iter_mut().find(|g| g.key == key) {
-                if g.crycb.masks(CrycbFormat::Format2) != (Mask::ZERO, Mask::ZERO, Mask::ZERO) {
-                    g.crycb.clear_masks();
-                    g.commits += 1;
+            let Guests { list, held } = &mut *guests;
+            if let Some(g) = list.iter_mut().find(|g| g.key == key) {
+                if g.view != NO_MASKS {
+                    Guests::apply(held, g, &NO_MASKS);
                 }
                 m.glue.signal(vfio::VFIO_AP_CFG_CHG_IRQ_INDEX);
             }
@@ -800,8 +939,14 @@ impl ApDriver for QueueDriver {
         let a = apqn_of(dev);
         dev.add_group(&QUEUE_GROUP)?;
         let d = &self.dev;
-        let mut guests = d.guests.lock();
-        let mut mdevs = d.mdevs.lock();
+        // `get_update_locks_by_apqn`: the mdev the APQN is assigned to can only change under
+        // `guests_lock`, which `lock_for` takes again first.
+        let owner = {
+            let _guests = d.guests.lock();
+            let mdevs = d.mdevs.lock();
+            matrix::mdev_for_apqn(a, mdevs.others(None))
+        };
+        let (mut guests, mut mdevs) = d.lock_for(owner);
         let owner = matrix::mdev_for_apqn(a, mdevs.others(None));
         let pending = owner.and_then(|id| mdevs.rec(id).map(|m| m.pending));
         if let Err(e) = mdevs.queues.push(
@@ -835,8 +980,16 @@ impl ApDriver for QueueDriver {
         let a = apqn_of(dev);
         dev.remove_group(&QUEUE_GROUP);
         let d = &self.dev;
-        let mut guests = d.guests.lock();
-        let mut mdevs = d.mdevs.lock();
+        let linked = {
+            let _guests = d.guests.lock();
+            let mdevs = d.mdevs.lock();
+            mdevs
+                .queues
+                .iter()
+                .find(|q| q.apqn == a)
+                .and_then(|q| q.mdev)
+        };
+        let (mut guests, mut mdevs) = d.lock_for(linked);
         let Some(qi) = mdevs.queues.iter().position(|q| q.apqn == a) else {
             return;
         };
@@ -886,17 +1039,19 @@ impl ApDriver for QueueDriver {
 
     fn on_config_changed(&self, new: &QciInfo, old: &QciInfo) {
         let d = &self.dev;
-        let mut guests = d.guests.lock();
-        let mut mdevs = d.mdevs.lock();
         let delta = shadow::cfg_delta(new, old);
-        for m in mdevs.list.iter_mut() {
-            if let Some(s) = shadow::cfg_remove(&m.matrix, &m.shadow, &delta.removed) {
-                m.shadow = s;
+        d.for_each_mdev(|guests, mdevs, i| {
+            if let Some(m) = mdevs.list.get_mut(i) {
+                if let Some(s) = shadow::cfg_remove(&m.matrix, &m.shadow, &delta.removed) {
+                    m.shadow = s;
+                    guests.sync(m);
+                }
             }
-        }
+        });
+        let (_guests, mut mdevs) = d.lock_for(None);
         let have_mdevs = !mdevs.list.is_empty();
         let added = shadow::cfg_add(&delta.added, have_mdevs, |q| {
-            let (st, hw) = ap_services::tapq(u16::from(q.apid) << 8 | u16::from(q.apqi), true);
+            let (st, hw) = ap_services::tapq(apqn_raw(q), true);
             (QueueStatus(st), TapqHwInfo(hw))
         });
         if let Some(added) = added {
@@ -905,25 +1060,24 @@ impl ApDriver for QueueDriver {
             }
         }
         mdevs.info = *new;
-        guests.sync_all(&mut mdevs);
     }
 
     fn on_scan_complete(&self, _new: &QciInfo, _old: &QciInfo) {
-        let d = &self.dev;
-        let mut guests = d.guests.lock();
-        let mut mdevs = d.mdevs.lock();
-        let info = mdevs.info;
-        let Mdevs { list, queues, .. } = &mut *mdevs;
-        for m in list.iter_mut() {
+        self.dev.for_each_mdev(|guests, mdevs, i| {
+            let info = mdevs.info;
+            let Mdevs { list, queues, .. } = mdevs;
+            let Some(m) = list.get_mut(i) else {
+                return;
+            };
             let id = m.id;
             if let Some(f) = shadow::hot_plug_cfg(&m.matrix, &m.shadow, &m.pending, &info, |a| {
                 Mdevs::passable(queues, id, a)
             }) {
                 m.shadow = f.shadow;
+                guests.sync(m);
             }
             m.pending = ApMasks::EMPTY;
-        }
-        guests.sync_all(&mut mdevs);
+        });
     }
 
     fn attr_show(&self, dev: &ApDevice, id: u32, buf: &mut ShowBuf<'_>) -> Result {
@@ -951,14 +1105,17 @@ impl debugfs::Writer for GuestsFile {
         let guests = self.0.guests.lock();
         let mdevs = self.0.mdevs.lock();
         for g in guests.list.iter() {
+            let GuestCb::Sim(crycb) = &g.cb else {
+                continue;
+            };
             let name = mdevs.rec(g.mdev).map_or("?", |m| m.name());
-            let (apm, aqm, adm) = g.crycb.masks(CrycbFormat::Format2);
+            let (apm, aqm, adm) = crycb.masks(CrycbFormat::Format2);
             write!(
                 f,
                 "{name} commits {} apm {apm} aqm {aqm} adm {adm} crycb ",
                 g.commits
             )?;
-            for b in g.crycb.0.iter() {
+            for b in crycb.0.iter() {
                 write!(f, "{b:02x}")?;
             }
             writeln!(f)?;
@@ -980,7 +1137,10 @@ impl kernel::Module for VfioApModule {
         let info = ap_services::qci().unwrap_or(QciInfo([0; 128]));
         let dev = Arc::pin_init(
             pin_init!(MatrixDev {
-                guests <- new_mutex!(Guests { list: KVec::new() }),
+                guests <- new_mutex!(Guests {
+                    list: KVec::new(),
+                    held: None,
+                }),
                 mdevs <- new_mutex!(Mdevs {
                     info,
                     list: KVec::new(),

@@ -151,6 +151,41 @@ sim_cmd reset_ms 0
 vc reset
 expect_eq "VFIO_DEVICE_RESET after the resets complete again" OK "$VCR"
 
+# PQAP(AQIC): the guest enables and disables interruptions for a queue (debugfs
+# "guest executes PQAP(AQIC)": GR0 function code 3 and the APQN, GR1 IR (bit 16) and
+# ISC, GR2 the NIB).
+P=/sys/kernel/debug/vfio_ap/pqap
+pqap_line() { PQ=; while IFS= read -r l; do PQ="$PQ$l;"; done <$P; }
+expect_write "PQAP(AQIC) enable on 01.0005, ISC 3, NIB 0x1010" $P "$U 0x03000105 0x0000800000000003 0x1010\n" OK
+pqap_line
+# The status word: E (0x80000000, queue empty) and I (0x01000000, interruptions enabled).
+expect_eq "enable: cc 0, the NIB pinned, the queue's ISC and NIB saved" \
+	"gr1 0x0000000081000000 cc 0;pins 1;01.0005 isc 3 nib 0x1010;" "$PQ"
+n=
+while IFS= read -r l; do case $l in "irqs "*) n=${l#irqs } ;; esac; done <$SIM
+expect_eq "the host AQIC enabled the queue's interruptions" 1 "$n"
+expect_write "PQAP(AQIC) on 01.0004 (not linked: not in the matrix)" $P "$U 0x03000104 0x0000800000000003 0x2000\n" OK
+pqap_line
+expect_eq "not linked: response code 0x01, cc 3" "gr1 0x0000000000010000 cc 3;pins 1;01.0005 isc 3 nib 0x1010;" "$PQ"
+expect_write "PQAP(AQIC) with NIB 0" $P "$U 0x03000105 0x0000800000000003 0\n" OK
+pqap_line
+expect_eq "NIB 0: response code 0x06, cc 3" "gr1 0x0000000000060000 cc 3;pins 1;01.0005 isc 3 nib 0x1010;" "$PQ"
+expect_write "PQAP with GR0 bits 41-47 set" $P "$U 0x03400105 0 0\n" OK
+pqap_line
+expect_eq "KVM: specification exception" "program 0x0006;pins 1;01.0005 isc 3 nib 0x1010;" "$PQ"
+expect_write "PQAP(AQIC) disable on 01.0005" $P "$U 0x03000105 0 0\n" OK
+pqap_line
+expect_eq "disable: cc 0, the NIB unpinned" "gr1 0x0000000080000000 cc 0;pins 0;" "$PQ"
+sim_cmd aqic_fail 7
+expect_write "enable while the host AQIC answers 0x07" $P "$U 0x03000105 0x0000800000000003 0x1010\n" OK
+pqap_line
+expect_eq "0x07: cc 3, the new NIB unpinned again" "gr1 0x0000000080070000 cc 3;pins 0;" "$PQ"
+expect_write "enable again" $P "$U 0x03000105 0x0000800000000002 0x3008\n" OK
+vc reset
+expect_eq "VFIO_DEVICE_RESET frees the queue's AQIC resources" OK "$VCR"
+pqap_line
+expect_eq "after the reset: nothing pinned, no ISC" "gr1 0x0000000081000000 cc 0;pins 0;" "$PQ"
+
 # The host may not take a queue in use.
 expect_write "apmask +1: in use" $B/apmask '+1' EBUSY
 

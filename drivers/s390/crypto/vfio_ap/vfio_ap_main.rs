@@ -15,13 +15,16 @@
 //! ([`MatrixDev::guests`]) -> `mdevs` ([`MatrixDev::mdevs`]). The AP bus calls `in_use` with its
 //! attribute mutex held and probe/remove without it.
 
-use core::fmt::Write as _;
+use core::{
+    fmt::Write as _,
+    sync::atomic::{AtomicU32, Ordering},
+};
 use kernel::{
     debugfs, fmt, new_mutex,
     prelude::*,
     sync::{Arc, Mutex, MutexGuard},
     time::{delay::fsleep, Delta, Instant, Monotonic},
-    uaccess::{UserPtr, UserSlice},
+    uaccess::{UserPtr, UserSlice, UserSliceReader},
 };
 
 /// Safe abstractions over the C driver core, the AP bus interface and the glue.
@@ -40,6 +43,8 @@ pub mod abs {
 pub mod model {
     #[path = "../../vfio_ap/src/ap_config.rs"]
     pub mod ap_config;
+    #[path = "../../vfio_ap/src/aqic.rs"]
+    pub mod aqic;
     #[path = "../../vfio_ap/src/crycb.rs"]
     pub mod crycb;
     #[path = "../../vfio_ap/src/errno.rs"]
@@ -70,8 +75,9 @@ use abs::{
     mdev::{self, GlueMdev, GlueRegistration, KvmHold, KvmLock, KvmRef, Level, MatrixDriver},
 };
 use model::{
+    aqic::{self, IrqEnv, IrqState},
     crycb::{Crycb, CrycbFormat, CRYCB_SIZE},
-    hw::{QciInfo, QueueStatus, TapqHwInfo},
+    hw::{AqicCtrl, QciInfo, QueueStatus, TapqHwInfo},
     ids::Apqn,
     mask::Mask,
     matrix::{self, ApMasks, Matrix, Resource, StoreError},
@@ -129,6 +135,65 @@ struct QueueRec {
     mdev: Option<u32>,
     /// The status of its last reset (0 for a new queue: passable).
     reset_status: QueueStatus,
+    /// Its interruption state (`saved_isc`, `saved_iova`).
+    irq: IrqState,
+}
+
+/// Guest pages pinned for notification indicator bytes of simulated guests (pinned by an AQIC
+/// enable, unpinned when the interruption is disabled or the queue's AQIC resources are freed).
+static SIM_PINS: AtomicU32 = AtomicU32::new(0);
+
+/// The simulated guest's side of an interruption enable or disable for queue `apqn`: guest
+/// memory is the first GiB, a pinned page has a made-up host address, the host ISC is the guest
+/// ISC, and the AQIC and TAPQ go to the bus's AP facility (the simulator).
+struct SimIrqEnv {
+    apqn: Apqn,
+}
+
+/// The simulated guest's memory size.
+const SIM_GUEST_MEM: u64 = 1 << 30;
+
+impl IrqEnv for SimIrqEnv {
+    fn nib_in_memslot(&mut self, nib: u64) -> bool {
+        nib < SIM_GUEST_MEM
+    }
+    fn pin(&mut self, nib: u64) -> Option<u64> {
+        SIM_PINS.fetch_add(1, Ordering::Relaxed);
+        Some((1 << 40) | (nib & !(aqic::PAGE_SIZE - 1)))
+    }
+    fn unpin(&mut self, _iova: u64) {
+        SIM_PINS.fetch_sub(1, Ordering::Relaxed);
+    }
+    fn pv_protected(&mut self) -> bool {
+        false
+    }
+    fn ensure_shared(&mut self, _page: u64) -> bool {
+        true
+    }
+    fn gisc_register(&mut self, isc: u8) -> Option<u8> {
+        Some(isc)
+    }
+    fn gisc_unregister(&mut self, _isc: u8) {}
+    fn gisa_phys(&mut self) -> u64 {
+        0x2000_0000
+    }
+    fn aqic(&mut self, ctrl: AqicCtrl, nib: u64) -> QueueStatus {
+        QueueStatus(ap_services::aqic(apqn_raw(self.apqn), ctrl.0, nib))
+    }
+    fn tapq(&mut self) -> QueueStatus {
+        QueueStatus(ap_services::tapq(apqn_raw(self.apqn), false).0)
+    }
+    fn sleep_ms(&mut self, ms: u32) {
+        fsleep(Delta::from_millis(i64::from(ms)));
+    }
+}
+
+/// Frees a queue's AQIC resources (`vfio_ap_free_aqic_resources`) in a simulated guest.
+fn free_aqic(q: &mut QueueRec) {
+    let f = q.irq.free(q.mdev.is_some(), true);
+    if let Some(iova) = f.unpin_iova {
+        SimIrqEnv { apqn: q.apqn }.unpin(iova);
+    }
 }
 
 fn apqn_raw(q: Apqn) -> u16 {
@@ -192,6 +257,16 @@ fn reset_queues(queues: &mut [QueueRec], pick: impl Fn(&QueueRec) -> bool) -> Re
     for (i, m) in machines.iter() {
         if let Some(q) = queues.get_mut(*i) {
             q.reset_status = m.reset_status();
+            let free = match m.outcome().map(|o| o.free_aqic) {
+                Some(reset::FreeAqic::Always) => true,
+                Some(reset::FreeAqic::IfIscRegistered) => {
+                    q.irq.saved_isc != aqic::VFIO_AP_ISC_INVALID
+                }
+                _ => false,
+            };
+            if free {
+                free_aqic(q);
+            }
         }
     }
     let outcomes = machines.iter().filter_map(|(_, m)| m.outcome());
@@ -217,6 +292,19 @@ struct Mdevs {
     queues: KVec<QueueRec>,
     /// The next mdev id.
     next_id: u32,
+    /// The answer to the last simulated PQAP(AQIC) (`/sys/kernel/debug/vfio_ap/pqap`).
+    last_pqap: Option<LastPqap>,
+}
+
+/// What a guest's PQAP(AQIC) ended with.
+#[derive(Clone, Copy)]
+enum LastPqap {
+    /// KVM or vfio_ap sends the intercept to user space.
+    Userspace,
+    /// KVM injects this program interruption.
+    Program(u16),
+    /// GR1 and the condition code the guest gets.
+    Done { gr1: u64, cc: u8 },
 }
 
 impl Mdevs {
@@ -555,6 +643,81 @@ impl MatrixDev {
             guests.held = None;
             i += 1;
         }
+    }
+
+    /// The simulated guest of mdev `name` executes PQAP(AQIC) with `regs`: KVM's checks
+    /// (`handle_pqap` of KVM, with AP interpretation and every facility on), then vfio_ap's hook
+    /// while the mdev has a guest, then the interruption enable or disable on the queue.
+    fn pqap(&self, name: &[u8], regs: &aqic::PqapRegs) -> Result {
+        let id = {
+            let _guests = self.guests.lock();
+            let mdevs = self.mdevs.lock();
+            mdevs
+                .list
+                .iter()
+                .find(|m| m.name.as_slice() == name)
+                .map(|m| m.id)
+                .ok_or(ENODEV)?
+        };
+        let (_guests, mut mdevs) = self.lock_for(Some(id));
+        let has_guest = mdevs.rec(id).ok_or(ENODEV)?.guest.is_some();
+        let env = aqic::KvmPqapEnv {
+            ap_instructions: true,
+            eca_apie: true,
+            problem_state: false,
+            apft: true,
+            crycb_apxa: true,
+            aqic_facility: true,
+        };
+        let done = |st: QueueStatus| {
+            let (gr1, cc) = aqic::pqap_result(st);
+            LastPqap::Done { gr1, cc }
+        };
+        let res = match aqic::kvm_pqap_check(&env, regs.gr0) {
+            aqic::KvmPqap::Userspace => LastPqap::Userspace,
+            aqic::KvmPqap::Program(code) => LastPqap::Program(code),
+            // The hook is registered while the mdev has a guest.
+            aqic::KvmPqap::Hook if !has_guest => {
+                let (gr1, cc) = aqic::kvm_no_hook(regs.gr1);
+                LastPqap::Done { gr1, cc }
+            }
+            aqic::KvmPqap::Hook => {
+                let linked = |a: Apqn| {
+                    mdevs
+                        .queues
+                        .iter()
+                        .any(|q| q.apqn == a && q.mdev == Some(id))
+                };
+                match aqic::handle_pqap(true, Some(true), linked, regs) {
+                    aqic::PqapRequest::Userspace => LastPqap::Userspace,
+                    aqic::PqapRequest::Respond(st) => done(st),
+                    aqic::PqapRequest::Enable { apqn, isc, nib } => {
+                        let q = mdevs
+                            .queues
+                            .iter_mut()
+                            .find(|q| q.apqn == apqn)
+                            .ok_or(ENODEV)?;
+                        done(aqic::irq_enable(
+                            &mut q.irq,
+                            isc,
+                            nib,
+                            &mut SimIrqEnv { apqn },
+                        ))
+                    }
+                    aqic::PqapRequest::Disable { apqn } => {
+                        let q = mdevs
+                            .queues
+                            .iter_mut()
+                            .find(|q| q.apqn == apqn)
+                            .ok_or(ENODEV)?;
+                        let mut env = SimIrqEnv { apqn };
+                        done(aqic::irq_disable(&mut q.irq, true, true, &mut env).status)
+                    }
+                }
+            }
+        };
+        mdevs.last_pqap = Some(res);
+        Ok(())
     }
 
     /// Logs, on mdev `writer`, the sharing conflict of an assign with mdev `o.other`.
@@ -910,7 +1073,17 @@ impl MatrixDriver for MatrixDev {
         m.glue.log(Level::Info, msg.bytes());
     }
 
-    fn dma_unmap(&self, _id: u32, _iova: u64, _length: u64) {}
+    fn dma_unmap(&self, id: u32, iova: u64, length: u64) {
+        // `vfio_ap_mdev_dma_unmap`: disable the interruptions whose NIB is in the range.
+        let (_guests, mut mdevs) = self.lock_for(Some(id));
+        let has_kvm = mdevs.rec(id).is_some_and(|m| m.guest.is_some());
+        for q in mdevs.queues.iter_mut() {
+            if q.mdev == Some(id) && aqic::iova_in_range(q.irq.saved_iova, iova, length) {
+                let mut env = SimIrqEnv { apqn: q.apqn };
+                aqic::irq_disable(&mut q.irq, true, has_kvm, &mut env);
+            }
+        }
+    }
 }
 
 /// The queue driver `vfio_ap` on the AP bus.
@@ -954,6 +1127,7 @@ impl ApDriver for QueueDriver {
                 apqn: a,
                 mdev: None,
                 reset_status: QueueStatus(0),
+                irq: IrqState::NONE,
             },
             GFP_KERNEL,
         ) {
@@ -1014,8 +1188,11 @@ impl ApDriver for QueueDriver {
             shadow::RemoveQueue::Reset => {
                 let _ = reset_queues(&mut mdevs.queues, |q| q.apqn == a);
             }
-            // No AQIC resources are held yet.
-            shadow::RemoveQueue::FreeAqic => {}
+            shadow::RemoveQueue::FreeAqic => {
+                if let Some(q) = mdevs.queues.get_mut(qi) {
+                    free_aqic(q);
+                }
+            }
         }
         let _ = mdevs.queues.remove(qi);
     }
@@ -1124,9 +1301,61 @@ impl debugfs::Writer for GuestsFile {
     }
 }
 
+/// `/sys/kernel/debug/vfio_ap/pqap`: "guest executes PQAP(AQIC)". Writing
+/// `<mdev uuid> <gr0> <gr1> <gr2>` (numbers as `kstrtoul(.., 0)` reads them) makes the simulated
+/// guest of that mdev execute PQAP with those registers; reading shows the answer
+/// (`gr1 0x<16 hex digits> cc <n>`, `userspace` or `program 0x<code>`), the pinned NIB pages
+/// (`pins <n>`) and one line per queue with interruptions enabled (`<apqn> isc <n> nib 0x<hex>`).
+struct PqapFile(Arc<MatrixDev>);
+
+impl debugfs::Writer for PqapFile {
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mdevs = self.0.mdevs.lock();
+        match mdevs.last_pqap {
+            None => writeln!(f, "none")?,
+            Some(LastPqap::Userspace) => writeln!(f, "userspace")?,
+            Some(LastPqap::Program(c)) => writeln!(f, "program 0x{c:04x}")?,
+            Some(LastPqap::Done { gr1, cc }) => writeln!(f, "gr1 0x{gr1:016x} cc {cc}")?,
+        }
+        writeln!(f, "pins {}", SIM_PINS.load(Ordering::Relaxed))?;
+        for q in mdevs.queues.iter() {
+            if q.irq.saved_isc != aqic::VFIO_AP_ISC_INVALID {
+                writeln!(
+                    f,
+                    "{:02x}.{:04x} isc {} nib 0x{:x}",
+                    q.apqn.apid, q.apqn.apqi, q.irq.saved_isc, q.irq.saved_iova
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl debugfs::Reader for PqapFile {
+    fn read_from_slice(&self, reader: &mut UserSliceReader) -> Result {
+        let mut buf = [0u8; 160];
+        let n = reader.len();
+        let line = buf.get_mut(..n).ok_or(EINVAL)?;
+        reader.read_slice(line)?;
+        let line = line.strip_suffix(b"\n").unwrap_or(line);
+        let mut words = line.split(|&b| b == b' ').filter(|w| !w.is_empty());
+        let name = words.next().ok_or(EINVAL)?;
+        let mut num = || -> Result<u64> {
+            model::parse::kstrtoul(words.next().ok_or(EINVAL)?, 0).map_err(|_| EINVAL)
+        };
+        let regs = aqic::PqapRegs {
+            gr0: num()?,
+            gr1: num()?,
+            gr2: num()?,
+        };
+        self.0.pqap(name, &regs)
+    }
+}
+
 struct VfioApModule {
-    // Dropped in order of declaration: the debugfs file, the mdevs, then the queue driver.
+    // Dropped in order of declaration: the debugfs files, the mdevs, then the queue driver.
     _guests_file: Pin<KBox<debugfs::File<GuestsFile>>>,
+    _pqap_file: Pin<KBox<debugfs::File<PqapFile>>>,
     _debugfs: debugfs::Dir,
     _glue: GlueRegistration<MatrixDev>,
     _queues: Pin<KBox<Registration<QueueDriver>>>,
@@ -1146,6 +1375,7 @@ impl kernel::Module for VfioApModule {
                     list: KVec::new(),
                     queues: KVec::new(),
                     next_id: 0,
+                    last_pqap: None,
                 }),
             }),
             GFP_KERNEL,
@@ -1163,9 +1393,14 @@ impl kernel::Module for VfioApModule {
             dir.read_only_file(c"guests", GuestsFile(dev.clone())),
             GFP_KERNEL,
         )?;
+        let pqap_file = KBox::pin_init(
+            dir.read_write_file(c"pqap", PqapFile(dev.clone())),
+            GFP_KERNEL,
+        )?;
         let glue = GlueRegistration::new(dev)?;
         Ok(VfioApModule {
             _guests_file: guests_file,
+            _pqap_file: pqap_file,
             _debugfs: dir,
             _glue: glue,
             _queues: queues,

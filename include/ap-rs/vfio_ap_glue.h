@@ -19,6 +19,7 @@
 
 struct vfio_ap_glue_mdev;
 struct kvm;
+struct kvm_vcpu;
 
 /* The files of an mdev (and VFIO_AP_ATTR_FEATURES of the matrix device). */
 enum vfio_ap_glue_attr {
@@ -52,11 +53,16 @@ struct vfio_ap_rs_ops {
 	void (*mdev_destroy)(u32 id);
 	ssize_t (*mdev_show)(u32 id, u32 attr, char *buf);
 	ssize_t (*mdev_store)(u32 id, u32 attr, const char *buf, size_t count);
-	int (*open_device)(u32 id, struct kvm *kvm);
+	int (*open_device)(u32 id, struct kvm *kvm);	/* 1: a KVM guest attached */
 	void (*close_device)(u32 id);
 	long (*ioctl)(u32 id, unsigned int cmd, unsigned long arg);
 	void (*request)(u32 id, unsigned int count);
 	void (*dma_unmap)(u32 id, u64 iova, u64 length);
+	/*
+	 * s390 with KVM: the guest's PQAP(AQIC) (KVM holds pqap_hook_rwsem):
+	 * gprs are GR0-GR2, GR1 is the answer; 0 or -EOPNOTSUPP (user space).
+	 */
+	int (*pqap)(u32 id, struct kvm_vcpu *vcpu, bool eca_aiv, u64 *gprs);
 };
 
 /* Creates /sys/devices/vfio_ap/matrix and registers the mdev parent and driver. */
@@ -85,6 +91,14 @@ void vfio_ap_glue_kvm_unlock(struct kvm *kvm);
 /* With kvm->lock held: kvm_arch_crypto_set_masks / kvm_arch_crypto_clear_masks. */
 void vfio_ap_glue_kvm_set_masks(struct kvm *kvm, const u8 *apm, const u8 *aqm, const u8 *adm);
 void vfio_ap_glue_kvm_clear_masks(struct kvm *kvm);
+/* What an interruption enable or disable needs. */
+int vfio_ap_glue_kvm_gisc_register(struct kvm *kvm, u32 isc);
+void vfio_ap_glue_kvm_gisc_unregister(struct kvm *kvm, u32 isc);
+u64 vfio_ap_glue_kvm_gisa_phys(struct kvm *kvm);
+bool vfio_ap_glue_vcpu_pv_protected(struct kvm_vcpu *vcpu);
+bool vfio_ap_glue_uv_pin_shared(u64 paddr);
+int vfio_ap_glue_pin(struct vfio_ap_glue_mdev *m, u64 iova, u64 *phys);
+void vfio_ap_glue_unpin(struct vfio_ap_glue_mdev *m, u64 iova);
 #endif
 
 #endif /* AP_RS_VFIO_AP_GLUE_H */

@@ -53,6 +53,12 @@ pub struct RawKvm {
     _private: [u8; 0],
 }
 
+/// `struct kvm_vcpu` (opaque here).
+#[repr(C)]
+pub struct RawVcpu {
+    _private: [u8; 0],
+}
+
 /// `struct vfio_ap_rs_ops`.
 #[repr(C)]
 pub struct VfioApRsOps {
@@ -66,6 +72,7 @@ pub struct VfioApRsOps {
     ioctl: unsafe extern "C" fn(u32, c_uint, usize) -> c_long,
     request: unsafe extern "C" fn(u32, c_uint),
     dma_unmap: unsafe extern "C" fn(u32, u64, u64),
+    pqap: unsafe extern "C" fn(u32, *mut RawVcpu, bool, *mut u64) -> c_int,
 }
 
 extern "C" {
@@ -206,6 +213,87 @@ impl KvmRef {
     }
 }
 
+/// The vCPU whose PQAP is being intercepted.
+///
+/// # Invariants
+///
+/// Points to a `struct kvm_vcpu` that runs the intercepted instruction during the callback.
+#[derive(Clone, Copy)]
+pub struct VcpuRef(
+    // Only read where KVM for s390 exists.
+    #[cfg_attr(
+        not(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m"))),
+        allow(dead_code)
+    )]
+    *mut RawVcpu,
+);
+
+#[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
+extern "C" {
+    fn vfio_ap_glue_kvm_gisc_register(kvm: *mut RawKvm, isc: u32) -> c_int;
+    fn vfio_ap_glue_kvm_gisc_unregister(kvm: *mut RawKvm, isc: u32);
+    fn vfio_ap_glue_kvm_gisa_phys(kvm: *mut RawKvm) -> u64;
+    fn vfio_ap_glue_vcpu_pv_protected(vcpu: *mut RawVcpu) -> bool;
+    fn vfio_ap_glue_uv_pin_shared(paddr: u64) -> bool;
+    fn vfio_ap_glue_pin(m: *mut RawGlueMdev, iova: u64, phys: *mut u64) -> c_int;
+    fn vfio_ap_glue_unpin(m: *mut RawGlueMdev, iova: u64);
+}
+
+#[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
+impl VcpuRef {
+    /// `kvm_s390_pv_cpu_is_protected`.
+    pub fn pv_protected(&self) -> bool {
+        // SAFETY: running the intercepted instruction (type invariant).
+        unsafe { vfio_ap_glue_vcpu_pv_protected(self.0) }
+    }
+}
+
+/// `uv_pin_shared(paddr) == 0`: the page of a protected guest is shared with the host.
+#[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
+pub fn uv_pin_shared(paddr: u64) -> bool {
+    // SAFETY: no pointer arguments; the ultravisor checks the address.
+    unsafe { vfio_ap_glue_uv_pin_shared(paddr) }
+}
+
+#[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
+impl GlueMdev {
+    /// `vfio_pin_pages` of the guest page at `iova` (one page, read/write): its physical
+    /// address. The VFIO device must be open.
+    pub fn pin(&self, iova: u64) -> Option<u64> {
+        let mut phys = 0u64;
+        // SAFETY: live (type invariant); `phys` is writable.
+        (unsafe { vfio_ap_glue_pin(self.0, iova, &mut phys) } == 0).then_some(phys)
+    }
+
+    /// `vfio_unpin_pages` of a page pinned by [`GlueMdev::pin`].
+    pub fn unpin(&self, iova: u64) {
+        // SAFETY: live (type invariant).
+        unsafe { vfio_ap_glue_unpin(self.0, iova) };
+    }
+}
+
+#[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
+impl KvmRef {
+    /// `kvm_s390_gisc_register`: the host ISC, or `None` on an error.
+    pub fn gisc_register(&self, isc: u8) -> Option<u8> {
+        // SAFETY: alive while the device is open (type invariant).
+        let r = unsafe { vfio_ap_glue_kvm_gisc_register(self.0, u32::from(isc)) };
+        u8::try_from(r).ok()
+    }
+
+    /// `kvm_s390_gisc_unregister`.
+    pub fn gisc_unregister(&self, isc: u8) {
+        // SAFETY: alive while the device is open (type invariant).
+        unsafe { vfio_ap_glue_kvm_gisc_unregister(self.0, u32::from(isc)) };
+    }
+
+    /// The physical address of the guest's GISA.
+    pub fn gisa_phys(&self) -> u64 {
+        // SAFETY: alive while the device is open (type invariant).
+        unsafe { vfio_ap_glue_kvm_gisa_phys(self.0) }
+    }
+}
+
 #[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
 impl KvmHold {
     /// The KVM.
@@ -288,8 +376,9 @@ pub trait MatrixDriver: Send + Sync + 'static {
     fn mdev_show(&self, id: u32, attr: u32, buf: &mut ShowBuf<'_>) -> Result;
     /// Writes file `attr` of the mdev.
     fn mdev_store(&self, id: u32, attr: u32, input: &[u8]) -> Result;
-    /// The VFIO device is opened (with a KVM or without).
-    fn open_device(&self, id: u32, kvm: Option<KvmRef>) -> Result;
+    /// The VFIO device is opened (with a KVM or without); whether a KVM guest was attached
+    /// (the glue then registers the mdev's PQAP hook with it, and unregisters it at close).
+    fn open_device(&self, id: u32, kvm: Option<KvmRef>) -> Result<bool>;
     /// The VFIO device is closed.
     fn close_device(&self, id: u32);
     /// A VFIO ioctl; `arg` is the user pointer.
@@ -298,6 +387,9 @@ pub trait MatrixDriver: Send + Sync + 'static {
     fn request(&self, id: u32, count: u32);
     /// A DMA range is unmapped.
     fn dma_unmap(&self, id: u32, iova: u64, length: u64);
+    /// s390 with KVM: the guest's PQAP(AQIC) on vCPU `vcpu` (with `ECA_AIV` or not); `regs`
+    /// are GR0-GR2, GR1 is the answer. `EOPNOTSUPP` sends the instruction to user space.
+    fn pqap(&self, id: u32, vcpu: VcpuRef, eca_aiv: bool, regs: &mut [u64; 3]) -> Result;
 }
 
 /// The driver while a [`GlueRegistration`] exists: a reference leaked from its `Arc`.
@@ -335,6 +427,7 @@ impl<T: MatrixDriver> GlueRegistration<T> {
         ioctl: ioctl_cb::<T>,
         request: request_cb::<T>,
         dma_unmap: dma_unmap_cb::<T>,
+        pqap: pqap_cb::<T>,
     };
 
     /// Creates `/sys/devices/vfio_ap/matrix` and the mdev type, with `driver` behind them. Only
@@ -457,7 +550,7 @@ unsafe extern "C" fn open_cb<T: MatrixDriver>(id: u32, kvm: *mut RawKvm) -> c_in
     let kvm = (!kvm.is_null()).then_some(KvmRef(kvm));
     // SAFETY: registration live (caller).
     match unsafe { driver::<T>() }.open_device(id, kvm) {
-        Ok(()) => 0,
+        Ok(attached) => c_int::from(attached),
         Err(e) => e.to_errno(),
     }
 }
@@ -487,6 +580,30 @@ unsafe extern "C" fn ioctl_cb<T: MatrixDriver>(id: u32, cmd: c_uint, arg: usize)
 unsafe extern "C" fn request_cb<T: MatrixDriver>(id: u32, count: c_uint) {
     // SAFETY: registration live (caller).
     unsafe { driver::<T>() }.request(id, count);
+}
+
+/// # Safety
+///
+/// Called by the glue of a live `GlueRegistration<T>` from KVM's PQAP interception, with a vCPU
+/// of the guest and its GR0-GR2 (three `u64`).
+unsafe extern "C" fn pqap_cb<T: MatrixDriver>(
+    id: u32,
+    vcpu: *mut RawVcpu,
+    eca_aiv: bool,
+    gprs: *mut u64,
+) -> c_int {
+    // SAFETY: three readable `u64` (caller).
+    let mut regs = unsafe { [*gprs, *gprs.add(1), *gprs.add(2)] };
+    // INVARIANT: the vCPU runs the intercepted instruction for the whole call.
+    // SAFETY: registration live (caller).
+    match unsafe { driver::<T>() }.pqap(id, VcpuRef(vcpu), eca_aiv, &mut regs) {
+        Ok(()) => {
+            // SAFETY: three writable `u64` (caller).
+            unsafe { *gprs.add(1) = regs[1] };
+            0
+        }
+        Err(e) => e.to_errno(),
+    }
 }
 
 /// # Safety

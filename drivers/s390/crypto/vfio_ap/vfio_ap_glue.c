@@ -11,6 +11,8 @@
 #include <linux/eventfd.h>
 #if IS_ENABLED(CONFIG_KVM) && defined(CONFIG_S390)
 #include <linux/kvm_host.h>
+#include <linux/iommu.h>
+#include <asm/uv.h>
 #endif
 #include <linux/mdev.h>
 #include <linux/module.h>
@@ -21,12 +23,23 @@
 
 #define VFIO_AP_GLUE_NUM_IRQS 2
 
+#if IS_ENABLED(CONFIG_KVM) && defined(CONFIG_S390)
+#define VFIO_AP_GLUE_KVM 1
+#else
+#define VFIO_AP_GLUE_KVM 0
+#endif
+
 struct vfio_ap_glue_mdev {
 	struct vfio_device vdev;
 	u32 id;				/* the Rust side's name of this mdev */
 	bool created;			/* mdev_create succeeded */
 	/* Set and signalled by the Rust side under its mdevs_lock. */
 	struct eventfd_ctx *trigger[VFIO_AP_GLUE_NUM_IRQS];
+#if VFIO_AP_GLUE_KVM
+	/* Registered as kvm->arch.crypto.pqap_hook while a KVM guest has the mdev. */
+	crypto_hook pqap_hook;
+	bool hooked;
+#endif
 };
 
 struct vfio_ap_glue_matrix {
@@ -130,14 +143,45 @@ static struct vfio_ap_glue_mdev *glue_of_vdev(struct vfio_device *vdev)
 	return container_of(vdev, struct vfio_ap_glue_mdev, vdev);
 }
 
+#if VFIO_AP_GLUE_KVM
+static void vfio_ap_glue_set_hook(struct kvm *kvm, struct vfio_ap_glue_mdev *m, bool on)
+{
+	down_write(&kvm->arch.crypto.pqap_hook_rwsem);
+	kvm->arch.crypto.pqap_hook = on ? &m->pqap_hook : NULL;
+	up_write(&kvm->arch.crypto.pqap_hook_rwsem);
+}
+#endif
+
+/*
+ * Rust answers 1 if it attached a KVM guest: then the mdev's PQAP hook is
+ * registered with it until close (before the guest's vCPUs run; the C driver
+ * registers it under its update locks, which makes no difference to KVM).
+ */
 static int vfio_ap_glue_open(struct vfio_device *vdev)
 {
-	return rs->open_device(glue_of_vdev(vdev)->id, vdev->kvm);
+	struct vfio_ap_glue_mdev *m = glue_of_vdev(vdev);
+	int ret = rs->open_device(m->id, vdev->kvm);
+
+	if (ret < 0)
+		return ret;
+#if VFIO_AP_GLUE_KVM
+	m->hooked = ret == 1;
+	if (m->hooked)
+		vfio_ap_glue_set_hook(vdev->kvm, m, true);
+#endif
+	return 0;
 }
 
 static void vfio_ap_glue_close(struct vfio_device *vdev)
 {
-	rs->close_device(glue_of_vdev(vdev)->id);
+	struct vfio_ap_glue_mdev *m = glue_of_vdev(vdev);
+
+#if VFIO_AP_GLUE_KVM
+	if (m->hooked)
+		vfio_ap_glue_set_hook(vdev->kvm, m, false);
+	m->hooked = false;
+#endif
+	rs->close_device(m->id);
 }
 
 static long vfio_ap_glue_ioctl(struct vfio_device *vdev, unsigned int cmd, unsigned long arg)
@@ -178,6 +222,27 @@ static const struct vfio_device_ops vfio_ap_glue_vfio_ops = {
 	.detach_ioas = vfio_iommufd_emulated_detach_ioas,
 };
 
+#if VFIO_AP_GLUE_KVM
+/*
+ * The guest's PQAP(AQIC), intercepted by KVM, which holds pqap_hook_rwsem for
+ * reading: GR0-GR2 go to Rust, which answers in GR1 (0) or sends the
+ * instruction to user space (-EOPNOTSUPP).
+ */
+static int vfio_ap_glue_pqap(struct kvm_vcpu *vcpu)
+{
+	struct vfio_ap_glue_mdev *m;
+	u64 gprs[3];
+	int ret;
+
+	m = container_of(vcpu->kvm->arch.crypto.pqap_hook, struct vfio_ap_glue_mdev, pqap_hook);
+	memcpy(gprs, vcpu->run->s.regs.gprs, sizeof(gprs));
+	ret = rs->pqap(m->id, vcpu, !!(vcpu->arch.sie_block->eca & ECA_AIV), gprs);
+	if (!ret)
+		vcpu->run->s.regs.gprs[1] = gprs[1];
+	return ret;
+}
+#endif
+
 static int vfio_ap_glue_mdev_probe(struct mdev_device *mdev)
 {
 	struct vfio_ap_glue_mdev *m;
@@ -186,6 +251,9 @@ static int vfio_ap_glue_mdev_probe(struct mdev_device *mdev)
 	m = vfio_alloc_device(vfio_ap_glue_mdev, vdev, &mdev->dev, &vfio_ap_glue_vfio_ops);
 	if (IS_ERR(m))
 		return PTR_ERR(m);
+#if VFIO_AP_GLUE_KVM
+	m->pqap_hook = vfio_ap_glue_pqap;
+#endif
 	ret = rs->mdev_create(m, dev_name(&mdev->dev), &m->id);
 	if (ret)
 		goto err_put;
@@ -387,5 +455,50 @@ void vfio_ap_glue_kvm_set_masks(struct kvm *kvm, const u8 *apm, const u8 *aqm, c
 void vfio_ap_glue_kvm_clear_masks(struct kvm *kvm)
 {
 	kvm_arch_crypto_clear_masks(kvm);
+}
+#endif
+
+#if VFIO_AP_GLUE_KVM
+int vfio_ap_glue_kvm_gisc_register(struct kvm *kvm, u32 isc)
+{
+	return kvm_s390_gisc_register(kvm, isc);
+}
+
+void vfio_ap_glue_kvm_gisc_unregister(struct kvm *kvm, u32 isc)
+{
+	kvm_s390_gisc_unregister(kvm, isc);
+}
+
+u64 vfio_ap_glue_kvm_gisa_phys(struct kvm *kvm)
+{
+	return virt_to_phys(kvm->arch.gisa_int.origin);
+}
+
+bool vfio_ap_glue_vcpu_pv_protected(struct kvm_vcpu *vcpu)
+{
+	return kvm_s390_pv_cpu_is_protected(vcpu);
+}
+
+bool vfio_ap_glue_uv_pin_shared(u64 paddr)
+{
+	return uv_pin_shared(paddr) == 0;
+}
+
+/* Pins the guest page of iova; 0 and its physical address, or an error. */
+int vfio_ap_glue_pin(struct vfio_ap_glue_mdev *m, u64 iova, u64 *phys)
+{
+	struct page *page;
+	int ret;
+
+	ret = vfio_pin_pages(&m->vdev, iova, 1, IOMMU_READ | IOMMU_WRITE, &page);
+	if (ret != 1)
+		return ret < 0 ? ret : -EINVAL;
+	*phys = page_to_phys(page);
+	return 0;
+}
+
+void vfio_ap_glue_unpin(struct vfio_ap_glue_mdev *m, u64 iova)
+{
+	vfio_unpin_pages(&m->vdev, iova, 1);
 }
 #endif

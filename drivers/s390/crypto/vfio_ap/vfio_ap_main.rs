@@ -72,7 +72,9 @@ use abs::{
     ap_services::{self, AttrGuard},
     bus::ShowBuf,
     device::KIND_QUEUE,
-    mdev::{self, GlueMdev, GlueRegistration, KvmHold, KvmLock, KvmRef, Level, MatrixDriver},
+    mdev::{
+        self, GlueMdev, GlueRegistration, KvmHold, KvmLock, KvmRef, Level, MatrixDriver, VcpuRef,
+    },
 };
 use model::{
     aqic::{self, IrqEnv, IrqState},
@@ -188,11 +190,138 @@ impl IrqEnv for SimIrqEnv {
     }
 }
 
-/// Frees a queue's AQIC resources (`vfio_ap_free_aqic_resources`) in a simulated guest.
-fn free_aqic(q: &mut QueueRec) {
-    let f = q.irq.free(q.mdev.is_some(), true);
+/// An s390 KVM guest's side of an interruption enable or disable: the NIB pinned through the
+/// mdev's VFIO device, the guest ISC registered with the KVM's GISA.
+#[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
+struct KvmIrqEnv<'a> {
+    glue: &'a GlueMdev,
+    kvm: KvmRef,
+    vcpu: Option<VcpuRef>,
+}
+
+/// The services of an interruption enable or disable of queue `sim.apqn`: the KVM guest's if
+/// the queue's mdev has one, else the simulated guest's.
+struct AnyIrqEnv<'a> {
+    sim: SimIrqEnv,
+    #[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
+    kvm: Option<KvmIrqEnv<'a>>,
+    _guest: core::marker::PhantomData<&'a MdevRec>,
+}
+
+impl AnyIrqEnv<'_> {
+    /// The environment of a queue linked to mdev `mdev` of `list`; `vcpu` is the vCPU whose
+    /// PQAP is intercepted, if any.
+    #[allow(unused_variables)]
+    fn new(
+        list: &[MdevRec],
+        mdev: Option<u32>,
+        apqn: Apqn,
+        vcpu: Option<VcpuRef>,
+    ) -> AnyIrqEnv<'_> {
+        #[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
+        let kvm = list
+            .iter()
+            .find(|m| Some(m.id) == mdev)
+            .and_then(|m| match m.guest {
+                Some(GuestKey::Kvm(kvm)) => Some(KvmIrqEnv {
+                    glue: &m.glue,
+                    kvm,
+                    vcpu,
+                }),
+                _ => None,
+            });
+        AnyIrqEnv {
+            sim: SimIrqEnv { apqn },
+            #[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
+            kvm,
+            _guest: core::marker::PhantomData,
+        }
+    }
+}
+
+impl IrqEnv for AnyIrqEnv<'_> {
+    fn nib_in_memslot(&mut self, nib: u64) -> bool {
+        // KVM exports kvm_s390_is_gpa_in_memslot only to the C vfio_ap (and only when it is
+        // configured): for a KVM guest the pin below fails instead for an address outside
+        // the guest's memory, with the same answer (0x06).
+        #[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
+        if self.kvm.is_some() {
+            return true;
+        }
+        self.sim.nib_in_memslot(nib)
+    }
+    fn pin(&mut self, nib: u64) -> Option<u64> {
+        #[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
+        if let Some(k) = &self.kvm {
+            return k.glue.pin(nib);
+        }
+        self.sim.pin(nib)
+    }
+    fn unpin(&mut self, iova: u64) {
+        #[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
+        if let Some(k) = &self.kvm {
+            return k.glue.unpin(iova);
+        }
+        self.sim.unpin(iova)
+    }
+    fn pv_protected(&mut self) -> bool {
+        #[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
+        if let Some(k) = &self.kvm {
+            return k.vcpu.is_some_and(|v| v.pv_protected());
+        }
+        self.sim.pv_protected()
+    }
+    fn ensure_shared(&mut self, page: u64) -> bool {
+        #[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
+        if self.kvm.is_some() {
+            return mdev::uv_pin_shared(page);
+        }
+        self.sim.ensure_shared(page)
+    }
+    fn gisc_register(&mut self, isc: u8) -> Option<u8> {
+        #[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
+        if let Some(k) = &self.kvm {
+            return k.kvm.gisc_register(isc);
+        }
+        self.sim.gisc_register(isc)
+    }
+    fn gisc_unregister(&mut self, isc: u8) {
+        #[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
+        if let Some(k) = &self.kvm {
+            return k.kvm.gisc_unregister(isc);
+        }
+        self.sim.gisc_unregister(isc)
+    }
+    fn gisa_phys(&mut self) -> u64 {
+        #[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
+        if let Some(k) = &self.kvm {
+            return k.kvm.gisa_phys();
+        }
+        self.sim.gisa_phys()
+    }
+    fn aqic(&mut self, ctrl: AqicCtrl, nib: u64) -> QueueStatus {
+        self.sim.aqic(ctrl, nib)
+    }
+    fn tapq(&mut self) -> QueueStatus {
+        self.sim.tapq()
+    }
+    fn sleep_ms(&mut self, ms: u32) {
+        self.sim.sleep_ms(ms)
+    }
+}
+
+/// Frees a queue's AQIC resources (`vfio_ap_free_aqic_resources`); `list` are the mdevs.
+fn free_aqic(list: &[MdevRec], q: &mut QueueRec) {
+    let has_kvm = list
+        .iter()
+        .any(|m| Some(m.id) == q.mdev && m.guest.is_some());
+    let f = q.irq.free(q.mdev.is_some(), has_kvm);
+    let mut env = AnyIrqEnv::new(list, q.mdev, q.apqn, None);
+    if let Some(isc) = f.unregister_isc {
+        env.gisc_unregister(isc);
+    }
     if let Some(iova) = f.unpin_iova {
-        SimIrqEnv { apqn: q.apqn }.unpin(iova);
+        env.unpin(iova);
     }
 }
 
@@ -204,7 +333,11 @@ fn apqn_raw(q: Apqn) -> u16 {
 /// model's adaptive schedule (first within 0.1 ms, backing off to 20 ms), with its overall
 /// timeout. Stores each queue's final reset status; the errno of the operation, if any
 /// (`reset::reset_result`: EIO, or ETIMEDOUT if a queue never finished).
-fn reset_queues(queues: &mut [QueueRec], pick: impl Fn(&QueueRec) -> bool) -> Result {
+fn reset_queues(
+    list: &[MdevRec],
+    queues: &mut [QueueRec],
+    pick: impl Fn(&QueueRec) -> bool,
+) -> Result {
     let t0 = Instant::<Monotonic>::now();
     let now = || u64::try_from(t0.elapsed().as_nanos()).unwrap_or(0);
     let cfg = ResetConfig::default();
@@ -265,7 +398,7 @@ fn reset_queues(queues: &mut [QueueRec], pick: impl Fn(&QueueRec) -> bool) -> Re
                 _ => false,
             };
             if free {
-                free_aqic(q);
+                free_aqic(list, q);
             }
         }
     }
@@ -380,7 +513,7 @@ impl Mdevs {
         }
         if !f.apm_filtered.is_empty() {
             let aqm = m.shadow.aqm;
-            let _ = reset_queues(&mut self.queues, |q| {
+            let _ = reset_queues(&self.list, &mut self.queues, |q| {
                 q.mdev == Some(id) && f.apm_filtered.test(q.apqn.apid) && aqm.test(q.apqn.apqi)
             });
         }
@@ -398,7 +531,7 @@ impl Mdevs {
             guests.sync(m);
         }
         let id = m.id;
-        let _ = reset_queues(&mut self.queues, |q| {
+        let _ = reset_queues(&self.list, &mut self.queues, |q| {
             q.mdev == Some(id)
                 && u.unlink_apm.test(q.apqn.apid)
                 && u.unlink_aqm.test(q.apqn.apqi)
@@ -407,9 +540,43 @@ impl Mdevs {
         self.unlink(id, &u.unlink_apm, &u.unlink_aqm);
     }
 
+    /// vfio_ap's PQAP(AQIC) hook for mdev `id` (`handle_pqap`, under `mdevs_lock`): `None`
+    /// sends the instruction to user space, else the status for the guest's GR1. `vcpu` is the
+    /// intercepting vCPU of a KVM guest.
+    fn pqap_hook(
+        &mut self,
+        id: u32,
+        vcpu: Option<VcpuRef>,
+        eca_aiv: bool,
+        regs: &aqic::PqapRegs,
+    ) -> Option<QueueStatus> {
+        let has_guest = self.rec(id).is_some_and(|m| m.guest.is_some());
+        let Mdevs { list, queues, .. } = self;
+        let linked = |a: Apqn| queues.iter().any(|q| q.apqn == a && q.mdev == Some(id));
+        let not_avail = QueueStatus::new(model::hw::rc::Q_NOT_AVAIL);
+        match aqic::handle_pqap(eca_aiv, Some(has_guest), linked, regs) {
+            aqic::PqapRequest::Userspace => None,
+            aqic::PqapRequest::Respond(st) => Some(st),
+            aqic::PqapRequest::Enable { apqn, isc, nib } => {
+                let Some(q) = queues.iter_mut().find(|q| q.apqn == apqn) else {
+                    return Some(not_avail);
+                };
+                let mut env = AnyIrqEnv::new(list, Some(id), apqn, vcpu);
+                Some(aqic::irq_enable(&mut q.irq, isc, nib, &mut env))
+            }
+            aqic::PqapRequest::Disable { apqn } => {
+                let Some(q) = queues.iter_mut().find(|q| q.apqn == apqn) else {
+                    return Some(not_avail);
+                };
+                let mut env = AnyIrqEnv::new(list, Some(id), apqn, vcpu);
+                Some(aqic::irq_disable(&mut q.irq, true, has_guest, &mut env).status)
+            }
+        }
+    }
+
     /// Resets every queue linked to mdev `id` (close, VFIO reset, removal).
     fn reset_linked(&mut self, id: u32) -> Result {
-        reset_queues(&mut self.queues, |q| q.mdev == Some(id))
+        reset_queues(&self.list, &mut self.queues, |q| q.mdev == Some(id))
     }
 }
 
@@ -681,40 +848,10 @@ impl MatrixDev {
                 let (gr1, cc) = aqic::kvm_no_hook(regs.gr1);
                 LastPqap::Done { gr1, cc }
             }
-            aqic::KvmPqap::Hook => {
-                let linked = |a: Apqn| {
-                    mdevs
-                        .queues
-                        .iter()
-                        .any(|q| q.apqn == a && q.mdev == Some(id))
-                };
-                match aqic::handle_pqap(true, Some(true), linked, regs) {
-                    aqic::PqapRequest::Userspace => LastPqap::Userspace,
-                    aqic::PqapRequest::Respond(st) => done(st),
-                    aqic::PqapRequest::Enable { apqn, isc, nib } => {
-                        let q = mdevs
-                            .queues
-                            .iter_mut()
-                            .find(|q| q.apqn == apqn)
-                            .ok_or(ENODEV)?;
-                        done(aqic::irq_enable(
-                            &mut q.irq,
-                            isc,
-                            nib,
-                            &mut SimIrqEnv { apqn },
-                        ))
-                    }
-                    aqic::PqapRequest::Disable { apqn } => {
-                        let q = mdevs
-                            .queues
-                            .iter_mut()
-                            .find(|q| q.apqn == apqn)
-                            .ok_or(ENODEV)?;
-                        let mut env = SimIrqEnv { apqn };
-                        done(aqic::irq_disable(&mut q.irq, true, true, &mut env).status)
-                    }
-                }
-            }
+            aqic::KvmPqap::Hook => match mdevs.pqap_hook(id, None, true, regs) {
+                None => LastPqap::Userspace,
+                Some(st) => done(st),
+            },
         };
         mdevs.last_pqap = Some(res);
         Ok(())
@@ -926,7 +1063,7 @@ impl MatrixDriver for MatrixDev {
         }
     }
 
-    fn open_device(&self, id: u32, kvm: Option<KvmRef>) -> Result {
+    fn open_device(&self, id: u32, kvm: Option<KvmRef>) -> Result<bool> {
         // The guest: the KVM the device was opened with, or (simguest=1) the opening process.
         let (key, crycbd) = match kvm {
             #[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
@@ -944,7 +1081,7 @@ impl MatrixDriver for MatrixDev {
         let mut guests = GuestsLocked(self.guests.lock());
         let hooked = guests.list.iter().any(|g| g.key == key);
         match vfio::open_device(true, crycbd, hooked).map_err(errno)? {
-            vfio::OpenDevice::NoCrypto => return Ok(()),
+            vfio::OpenDevice::NoCrypto => return Ok(false),
             vfio::OpenDevice::Attach => {}
         }
         let cb = match kvm {
@@ -971,7 +1108,8 @@ impl MatrixDriver for MatrixDev {
         let m = mdevs.at(i)?;
         m.guest = Some(key);
         guests.sync(m);
-        Ok(())
+        // The glue registers the PQAP hook with a KVM guest.
+        Ok(matches!(key, GuestKey::Kvm(_)))
     }
 
     fn close_device(&self, id: u32) {
@@ -1073,13 +1211,31 @@ impl MatrixDriver for MatrixDev {
         m.glue.log(Level::Info, msg.bytes());
     }
 
+    fn pqap(&self, id: u32, vcpu: VcpuRef, eca_aiv: bool, regs: &mut [u64; 3]) -> Result {
+        let r = aqic::PqapRegs {
+            gr0: regs[0],
+            gr1: regs[1],
+            gr2: regs[2],
+        };
+        // KVM holds `pqap_hook_rwsem` (read): only `mdevs_lock` may be taken here.
+        let mut mdevs = self.mdevs.lock();
+        match mdevs.pqap_hook(id, Some(vcpu), eca_aiv, &r) {
+            None => Err(EOPNOTSUPP),
+            Some(st) => {
+                regs[1] = aqic::pqap_result(st).0;
+                Ok(())
+            }
+        }
+    }
+
     fn dma_unmap(&self, id: u32, iova: u64, length: u64) {
         // `vfio_ap_mdev_dma_unmap`: disable the interruptions whose NIB is in the range.
         let (_guests, mut mdevs) = self.lock_for(Some(id));
         let has_kvm = mdevs.rec(id).is_some_and(|m| m.guest.is_some());
-        for q in mdevs.queues.iter_mut() {
+        let Mdevs { list, queues, .. } = &mut *mdevs;
+        for q in queues.iter_mut() {
             if q.mdev == Some(id) && aqic::iova_in_range(q.irq.saved_iova, iova, length) {
-                let mut env = SimIrqEnv { apqn: q.apqn };
+                let mut env = AnyIrqEnv::new(list, Some(id), q.apqn, None);
                 aqic::irq_disable(&mut q.irq, true, has_kvm, &mut env);
             }
         }
@@ -1181,16 +1337,19 @@ impl ApDriver for QueueDriver {
                     m.shadow = s;
                     guests.sync(m);
                 }
-                let _ = reset_queues(&mut mdevs.queues, |q| {
+                let Mdevs { list, queues, .. } = &mut *mdevs;
+                let _ = reset_queues(list, queues, |q| {
                     q.mdev == linked && q.apqn.apid == apid && reset_aqm.test(q.apqn.apqi)
                 });
             }
             shadow::RemoveQueue::Reset => {
-                let _ = reset_queues(&mut mdevs.queues, |q| q.apqn == a);
+                let Mdevs { list, queues, .. } = &mut *mdevs;
+                let _ = reset_queues(list, queues, |q| q.apqn == a);
             }
             shadow::RemoveQueue::FreeAqic => {
-                if let Some(q) = mdevs.queues.get_mut(qi) {
-                    free_aqic(q);
+                let Mdevs { list, queues, .. } = &mut *mdevs;
+                if let Some(q) = queues.get_mut(qi) {
+                    free_aqic(list, q);
                 }
             }
         }

@@ -26,6 +26,7 @@
 //! | [`vfio`] | the VFIO ioctls' argument checks and struct layouts |
 //! | [`ap_config`] | the `ap_config` attribute syntax |
 //! | [`errno`] | the errno values |
+//! | [`invariant`] | the isolation invariant every checker uses |
 #![no_std]
 
 #[cfg(test)]
@@ -41,6 +42,7 @@ pub mod ap_config;
 pub mod aqic;
 pub mod crycb;
 pub mod errno;
+pub mod invariant;
 pub mod matrix;
 pub mod reset;
 pub mod shadow;

@@ -7,7 +7,7 @@
 ARCH ?= x86_64
 SIM ?=
 
-.PHONY: all run check shell s390 modules host-test kernel setup clean help
+.PHONY: all run check shell s390 modules host-test kernel setup clean help soak
 
 all: modules
 
@@ -17,6 +17,7 @@ help:
 	@echo "make shell   the test VM at a prompt, modules loaded (ARCH=x86_64|s390, SIM=spec)"
 	@echo "make s390    cross-build the modules for s390x"
 	@echo "make modules build the modules for ARCH into build/ARCH"
+	@echo "make soak    the long isolation runs (host model: AP_RS_SOAK_OPS operations, default 10^7)"
 
 setup:
 	@scripts/toolchain.sh >/dev/null
@@ -41,6 +42,11 @@ shell:
 
 host-test:
 	@cargo test --workspace
+
+soak:
+	@PATH=$$HOME/.cargo/bin:$$PATH cargo test --release -p vfio_ap --test isolation -- \
+		--ignored --nocapture soak 2>&1 | grep -E '^isolation soak|panicked|FAILED|test result'
+
 
 clean:
 	rm -rf build target

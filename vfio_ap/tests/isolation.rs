@@ -6,7 +6,8 @@
 //! order as the kernel glue applies them, checked after every step.
 //!
 //! `AP_RS_ISOLATION_CASES` sets the number of proptest cases (each a sequence of up to 60
-//! operations); `make soak` raises it.
+//! operations). `make soak` runs the ignored `soak` test: random sequences from a printed seed
+//! until `AP_RS_SOAK_OPS` operations (default 10^7) have run, then prints the figures.
 
 use ap_bus::owner::{mask_store, MaskStore, PermMask, Perms};
 use proptest::prelude::*;
@@ -394,4 +395,54 @@ proptest! {
             prop_assert!(v.is_empty(), "step {} {:?}: {:?}", step, o, v);
         }
     }
+}
+
+/// `make soak`: at least `AP_RS_SOAK_OPS` operations (default 10^7) in sequences of up to 60,
+/// from the seed `AP_RS_SOAK_SEED` (default: from the clock, printed), checking the invariant
+/// after every step; a violation prints the seed, the sequence and the step.
+#[test]
+#[ignore]
+fn soak() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    let want: u64 = std::env::var("AP_RS_SOAK_OPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000_000);
+    let seed: u64 = std::env::var("AP_RS_SOAK_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(1)
+        });
+    let mut bytes = [0u8; 32];
+    bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &bytes);
+    let mut runner = TestRunner::new_with_rng(Config::default(), rng);
+    let strategy = proptest::collection::vec(op(), 1..60);
+    let start = std::time::Instant::now();
+    let (mut ops, mut seqs) = (0u64, 0u64);
+    while ops < want {
+        let tree = strategy.new_tree(&mut runner).expect("strategy");
+        let seq = tree.current();
+        let mut s = Sys::new();
+        for (step, o) in seq.iter().enumerate() {
+            s.apply(o);
+            ops += 1;
+            let v = s.violations();
+            assert!(
+                v.is_empty(),
+                "isolation soak: seed {seed}, sequence {seqs}, step {step} {o:?}: {v:?}\n{seq:?}"
+            );
+        }
+        seqs += 1;
+    }
+    println!(
+        "isolation soak (host model): {ops} operations in {seqs} sequences, 0 violations, \
+         seed {seed}, {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
 }

@@ -292,6 +292,105 @@ pub fn check(
     n
 }
 
+/// One line of the text form of a view, as the VM's collector (`tests/vm/progs/apview.c`)
+/// writes it from sysfs and debugfs; masks are `0x` and 64 hex digits:
+///
+/// * `host <apmask> <aqmask> <config apm> <config aqm> <config adm>`
+/// * `queue <apid> <apqi> vfio|host|none|other -|unassigned|assigned|in_use` (ids in hex)
+/// * `mdev <apm> <aqm> <adm> <shadow apm> <shadow aqm> <shadow adm> [<guest apm> <aqm> <adm>]`
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum ViewLine {
+    /// `host ...`.
+    Host(HostView),
+    /// `queue ...`.
+    Queue(QueueView),
+    /// `mdev ...`.
+    Mdev(MdevView),
+}
+
+/// Parses one [`ViewLine`] (without its newline).
+pub fn parse_view_line(line: &[u8]) -> Result<ViewLine, super::parse::ParseError> {
+    use super::parse::{hex2bitmap, kstrtou8, ParseError};
+    let mut words = line.split(|&b| b == b' ').filter(|w| !w.is_empty());
+    let mut next = || words.next().ok_or(ParseError::Inval);
+    let kind = next()?;
+    let mask = |w: &[u8]| -> Result<Mask, ParseError> {
+        if !w.starts_with(b"0x") {
+            return Err(ParseError::Inval);
+        }
+        let mut m = Mask::ZERO;
+        hex2bitmap(w, &mut m)?;
+        Ok(m)
+    };
+    match kind {
+        b"host" => {
+            let mut m = [Mask::ZERO; 5];
+            for x in m.iter_mut() {
+                *x = mask(next()?)?;
+            }
+            Ok(ViewLine::Host(HostView {
+                apmask: m[0],
+                aqmask: m[1],
+                config: Masks {
+                    apm: m[2],
+                    aqm: m[3],
+                    adm: m[4],
+                },
+            }))
+        }
+        b"queue" => {
+            let apid = kstrtou8(next()?, 16)?;
+            let apqi = kstrtou8(next()?, 16)?;
+            let binding = match next()? {
+                b"vfio" => Binding::VfioAp,
+                b"host" => Binding::Host,
+                b"none" => Binding::Unbound,
+                b"other" => Binding::Other,
+                _ => return Err(ParseError::Inval),
+            };
+            let status = match next()? {
+                b"-" => None,
+                b"unassigned" => Some(QueueStatusAttr::Unassigned),
+                b"assigned" => Some(QueueStatusAttr::Assigned),
+                b"in_use" => Some(QueueStatusAttr::InUse),
+                _ => return Err(ParseError::Inval),
+            };
+            Ok(ViewLine::Queue(QueueView {
+                apqn: Apqn::new(apid, apqi),
+                binding,
+                status,
+            }))
+        }
+        b"mdev" => {
+            let mut m = [Mask::ZERO; 9];
+            let mut n = 0;
+            for x in m.iter_mut() {
+                match next() {
+                    Ok(w) => {
+                        *x = mask(w)?;
+                        n += 1;
+                    }
+                    Err(_) => break,
+                }
+            }
+            let three = |i: usize| Masks {
+                apm: m[i],
+                aqm: m[i + 1],
+                adm: m[i + 2],
+            };
+            match n {
+                6 | 9 => Ok(ViewLine::Mdev(MdevView {
+                    assigned: three(0),
+                    shadow: three(3),
+                    guest: (n == 9).then(|| three(6)),
+                })),
+                _ => Err(ParseError::Inval),
+            }
+        }
+        _ => Err(ParseError::Inval),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -434,6 +533,61 @@ mod tests {
             mdev: 0,
             apqn: Apqn::new(9, 4)
         }));
+    }
+
+    #[test]
+    fn view_lines_parse() {
+        let z = "0x0000000000000000000000000000000000000000000000000000000000000000";
+        let a = "0x4000000000000000000000000000000000000000000000000000000000000000";
+        let line = std::format!("host {a} {z} {a} {a} {z}");
+        assert_eq!(
+            parse_view_line(line.as_bytes()),
+            Ok(ViewLine::Host(HostView {
+                apmask: m(&[1]),
+                aqmask: Mask::ZERO,
+                config: masks(&[1], &[1], &[]),
+            }))
+        );
+        assert_eq!(
+            parse_view_line(b"queue 01 000a vfio in_use"),
+            Ok(ViewLine::Queue(q(
+                1,
+                10,
+                Binding::VfioAp,
+                Some(QueueStatusAttr::InUse)
+            )))
+        );
+        assert_eq!(
+            parse_view_line(b"queue 3 4 host -"),
+            Ok(ViewLine::Queue(q(3, 4, Binding::Host, None)))
+        );
+        let line = std::format!("mdev {a} {a} {z} {a} {a} {z}");
+        assert_eq!(
+            parse_view_line(line.as_bytes()),
+            Ok(ViewLine::Mdev(MdevView {
+                assigned: masks(&[1], &[1], &[]),
+                shadow: masks(&[1], &[1], &[]),
+                guest: None,
+            }))
+        );
+        let line = std::format!("mdev {a} {a} {z} {a} {a} {z} {a} {a} {z}");
+        assert!(matches!(
+            parse_view_line(line.as_bytes()),
+            Ok(ViewLine::Mdev(MdevView { guest: Some(_), .. }))
+        ));
+        for bad in [
+            "queue 1 2 vfio",
+            "queue 100 2 vfio -",
+            "queue 1 2 vfio maybe",
+            "mdev 0x00",
+            "host",
+            "frob",
+            "",
+        ] {
+            assert!(parse_view_line(bad.as_bytes()).is_err(), "{bad}");
+        }
+        let line = std::format!("mdev {a} {a} {z} {a} {a}");
+        assert!(parse_view_line(line.as_bytes()).is_err());
     }
 
     #[test]

@@ -31,14 +31,28 @@ pub mod abs {
     pub mod device;
 }
 
-/// The `ap_bus` model crate (masks and QCI layout).
+/// The model crates: `ap_bus` (masks and QCI layout) and the parts of `vfio_ap` the isolation
+/// invariant needs.
 #[path = "../../../ap_bus/src"]
 pub mod model {
+    #[path = "../../vfio_ap/src/ap_config.rs"]
+    pub mod ap_config;
+    #[path = "../../vfio_ap/src/errno.rs"]
+    pub mod errno;
     pub mod hw;
     pub mod ids;
+    #[path = "../../vfio_ap/src/invariant.rs"]
+    pub mod invariant;
     pub mod mask;
+    #[path = "../../vfio_ap/src/matrix.rs"]
+    pub mod matrix;
     pub mod owner;
     pub mod parse;
+    #[path = "../../vfio_ap/src/reset.rs"]
+    pub mod reset;
+    pub mod text;
+    #[path = "../../vfio_ap/src/vfio_text.rs"]
+    pub mod vfio_text;
 }
 
 use abs::{
@@ -76,6 +90,9 @@ struct TestState {
     /// Devices set offline through `online` (kind, APQN).
     #[pin]
     offline: Mutex<KVec<(u32, u16)>>,
+    /// The report of the last `invariant` check.
+    #[pin]
+    invariant: Mutex<KVec<u8>>,
 }
 
 impl TestState {
@@ -247,6 +264,73 @@ impl debugfs::Reader for EventsCtl {
     }
 }
 
+/// `ap_test/invariant`: the isolation invariant (`vfio_ap::invariant`) of a view of the system
+/// written to the file in its text form (one `host` line, `queue` and `mdev` lines, as
+/// `tests/vm/progs/apview` collects it from sysfs and debugfs); reading gives
+/// `violations <n>` and the first violations, one per line.
+struct InvariantCtl(Arc<TestState>);
+
+/// At most this many violations are listed.
+const MAX_LISTED: usize = 16;
+
+impl debugfs::Writer for InvariantCtl {
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let r = self.0.invariant.lock();
+        f.write_str(core::str::from_utf8(&r).unwrap_or("<report not utf-8>\n"))
+    }
+}
+
+impl debugfs::Reader for InvariantCtl {
+    fn read_from_slice(&self, reader: &mut UserSliceReader) -> Result {
+        use core::fmt::Write as _;
+        use model::invariant::{check, parse_view_line, HostView, ViewLine};
+        let n = reader.len();
+        if n > 1 << 20 {
+            return Err(E2BIG);
+        }
+        let mut text = KVec::with_capacity(n, GFP_KERNEL)?;
+        text.resize(n, 0, GFP_KERNEL)?;
+        reader.read_slice(&mut text)?;
+        let mut host: Option<HostView> = None;
+        let mut queues = KVec::new();
+        let mut mdevs = KVec::new();
+        for line in text.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+            match parse_view_line(line).map_err(|_| EINVAL)? {
+                ViewLine::Host(h) => host = Some(h),
+                ViewLine::Queue(q) => queues.push(q, GFP_KERNEL)?,
+                ViewLine::Mdev(m) => mdevs.push(m, GFP_KERNEL)?,
+            }
+        }
+        let host = host.ok_or(EINVAL)?;
+        let mut report = KVec::new();
+        let mut listed = 0;
+        let mut line = [0u8; 160];
+        let total = check(&host, &queues, &mdevs, |v| {
+            if listed < MAX_LISTED {
+                listed += 1;
+                let mut w = model::text::BufWriter::new(&mut line);
+                let _ = writeln!(w, "{v:?}");
+                let len = w.len();
+                let _ = report.extend_from_slice(&line[..len], GFP_KERNEL);
+            }
+        });
+        let mut out = KVec::new();
+        let mut head = [0u8; 64];
+        let mut w = model::text::BufWriter::new(&mut head);
+        let _ = writeln!(
+            w,
+            "violations {total} (queues {}, mdevs {})",
+            queues.len(),
+            mdevs.len()
+        );
+        let len = w.len();
+        out.extend_from_slice(&head[..len], GFP_KERNEL)?;
+        out.extend_from_slice(&report, GFP_KERNEL)?;
+        *self.0.invariant.lock() = out;
+        Ok(())
+    }
+}
+
 struct ApTestDrv {
     // Drivers first: they are unregistered before the log goes.
     _nondef: Option<Pin<KBox<Registration<NonDefDrv>>>>,
@@ -254,6 +338,7 @@ struct ApTestDrv {
     _card: Pin<KBox<Registration<CardDrv>>>,
     _in_use: Pin<KBox<debugfs::File<InUseCtl>>>,
     _events: Pin<KBox<debugfs::File<EventsCtl>>>,
+    _invariant: Pin<KBox<debugfs::File<InvariantCtl>>>,
     _dir: debugfs::Dir,
 }
 
@@ -264,6 +349,7 @@ impl kernel::Module for ApTestDrv {
                 log <- kernel::new_mutex!(KVec::new()),
                 in_use: AtomicBool::new(false),
                 offline <- kernel::new_mutex!(KVec::new()),
+                invariant <- kernel::new_mutex!(KVec::new()),
             }),
             GFP_KERNEL,
         )?;
@@ -274,6 +360,10 @@ impl kernel::Module for ApTestDrv {
         )?;
         let in_use = KBox::pin_init(
             dir.read_write_file(c"in_use", InUseCtl(state.clone())),
+            GFP_KERNEL,
+        )?;
+        let invariant = KBox::pin_init(
+            dir.read_write_file(c"invariant", InvariantCtl(state.clone())),
             GFP_KERNEL,
         )?;
         let nondef = if module_parameters::nondef.value() {
@@ -322,6 +412,7 @@ impl kernel::Module for ApTestDrv {
             _card: card,
             _in_use: in_use,
             _events: events,
+            _invariant: invariant,
             _dir: dir,
         })
     }

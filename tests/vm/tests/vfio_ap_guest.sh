@@ -19,6 +19,15 @@ mask() { MASK=$(mask_of "$@"); }
 expect_err() { case $VCR in "ERR $2"|"ERR $2 "*) ok "$1" ;; *) notok "$1"; diag "got: $VCR" ;; esac; }
 
 check "load vfio_ap simguest=1" insmod /m/vfio_ap.ko simguest=1
+# The test drivers stand in for zcrypt (host queues bound to a default driver) and check the
+# isolation invariant (vfio_ap/src/invariant.rs) of what apview collects from sysfs/debugfs.
+check "load the test drivers" insmod /m/ap_test_drv.ko
+# inv WHAT: the invariant holds now.
+inv() {
+	if apview /sys/kernel/debug/ap_test/invariant >/tmp/inv 2>&1; then ok "invariant: $1"; else
+		notok "invariant: $1"; sed 's/^/# /' /tmp/inv
+	fi
+}
 expect_write "create the mdev" $TY/create "$U" OK
 expect_write "apmask -0-1" $B/apmask '-0-1' OK
 expect_write "aqmask -4-5" $B/aqmask '-4-5' OK
@@ -27,6 +36,7 @@ expect_write "assign_domain 4" $M/assign_domain '4' OK
 expect_write "assign_control_domain 3" $M/assign_control_domain '3' OK
 expect_text "guest_matrix before open" $M/guest_matrix "01.0004\n"
 expect_text "no guest yet" $G ""
+inv "before the guest starts"
 
 # The client: commands through a FIFO, one result line each in /tmp/vc.out.
 rm -f /tmp/vc.cmd /tmp/vc.out
@@ -99,6 +109,7 @@ Z64=0000000000000000000000000000000000000000000000000000000000000000
 expect_eq "guest CRYCB bytes after open" \
 	"$Z64$Z64$Z64$Z64${A1#0x}${Q4#0x}${C3#0x}$Z64" "$crycb"
 expect_text "status 01.0004: in use" /sys/devices/ap/card01/01.0004/status "in use\n"
+inv "guest running"
 expect_text "status 01.0005: unassigned" /sys/devices/ap/card01/01.0005/status "unassigned\n"
 
 # Hot plug: one commit, the config-change eventfd fires.
@@ -109,6 +120,7 @@ expect_eq "hot plug: one more commit, domains 4-5" "$U commits 2 apm $A1 aqm $Q4
 vc wait cfg 5000
 expect_eq "config-change eventfd fired once" "OK 1" "$VCR"
 expect_text "status 01.0005: in use" /sys/devices/ap/card01/01.0005/status "in use\n"
+inv "after hot plug"
 
 # Nothing changes for the guest: no commit.
 expect_write "assign_domain 5 again" $M/assign_domain '5' OK
@@ -121,6 +133,7 @@ expect_write "unassign_domain 4 (hot unplug)" $M/unassign_domain '4' OK
 mask 5; Q5=$MASK
 guest_line
 expect_eq "hot unplug: one commit" "$U commits 3 apm $A1 aqm $Q5 adm $C3" "$GL"
+inv "after hot unplug"
 expect_write "unassign_control_domain 3" $M/unassign_control_domain '3' OK
 guest_line
 expect_eq "control domain gone: one commit" "$U commits 4 apm $A1 aqm $Q5 adm $Z" "$GL"
@@ -129,9 +142,11 @@ expect_eq "control domain gone: one commit" "$U commits 4 apm $A1 aqm $Q5 adm $Z
 sim_cmd rdom 5
 guest_line
 expect_eq "domain 5 leaves the host configuration: one commit" "$U commits 5 apm $A1 aqm $Z adm $Z" "$GL"
+inv "after a domain left the configuration"
 sim_cmd adom 5
 guest_line
 expect_eq "domain 5 back: one commit" "$U commits 6 apm $A1 aqm $Q5 adm $Z" "$GL"
+inv "after the domain came back"
 vc events
 expect_eq "the eventfd fired for each commit" "OK req=0 cfg=4" "$VCR"
 
@@ -188,11 +203,13 @@ expect_eq "after the reset: nothing pinned, no ISC" "gr1 0x0000000081000000 cc 0
 
 # The host may not take a queue in use.
 expect_write "apmask +1: in use" $B/apmask '+1' EBUSY
+inv "after the refused apmask write"
 
 # Close: the guest goes.
 vc close
 expect_eq "close" OK "$VCR"
 expect_text "no guest after close" $G ""
+inv "after close"
 expect_text "status 01.0005: assigned after close" /sys/devices/ap/card01/01.0005/status "assigned\n"
 
 # Removal of an open mdev: the request reaches the client, which unplugs (as QEMU does).
@@ -217,5 +234,7 @@ check "mdev gone" test ! -e $M
 vc exit
 wait $VCPID
 
+inv "after the unplug on request"
 check "rmmod vfio_ap" rmmod vfio_ap
+check "rmmod the test drivers" rmmod ap_test_drv
 done_testing

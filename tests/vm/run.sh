@@ -17,6 +17,8 @@
 # --shell        boot to an interactive prompt with the modules loaded
 # --demo SCRIPT  run SCRIPT in the VM (after loading the modules) and show it
 # Extra test scripts are copied into the VM and run like the in-tree ones.
+# AP_RS_VM_APPEND adds to the kernel command line (e.g. "aprs.iso_seed=942 aprs.iso_steps=500"
+# for tests/vm/tests/isolation_random.sh).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
@@ -88,7 +90,7 @@ trap 'rm -rf "$IR" "$RUN"' EXIT
 CPIO=$RUN/initramfs.cpio
 (cd "$IR" && find . -print0 | cpio --null -o -H newc --owner=0:0 --quiet) >"$CPIO"
 
-APPEND="$APPEND aprs.timeout=$TIMEOUT"
+APPEND="$APPEND aprs.timeout=$TIMEOUT${AP_RS_VM_APPEND:+ $AP_RS_VM_APPEND}"
 if [ -n "$SHELLMODE" ]; then
 	"${QEMU[@]}" -m 1024 -smp "$SMP" -kernel "$KIMG" -initrd "$CPIO" \
 		-append "$APPEND aprs.shell" -nographic -no-reboot

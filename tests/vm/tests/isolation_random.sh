@@ -4,7 +4,8 @@
 # checked by ap_test/invariant on what tests/vm/progs/apview collects from sysfs/debugfs):
 # apmask/aqmask writes (absolute and relative, valid and invalid), mdev create/remove,
 # assign/unassign of adapters, domains and control domains, ap_config writes, guests opening
-# and closing mdevs (vfio_client), simulator configuration changes, manual unbind and bind.
+# and closing mdevs (vfio_client), simulator events (adapters and domains coming and going,
+# checkstop, deconfigure, slow resets), manual unbind and bind.
 # Seeded and reproducible: AP_RS_ISO_SEED and AP_RS_ISO_STEPS on the kernel command line
 # (aprs.iso_seed=, aprs.iso_steps=); a failure prints the seed, the step and the operation.
 . /lib/vmtest.sh
@@ -80,11 +81,17 @@ do_op() {
 			vc $s open; srv_sleep 100
 		fi ;;
 	7)
-		rnd 6
-		case $RV in
+		rnd 12; rnd2=$RV; rnd 4; a=$RV
+		case $rnd2 in
 		0) OP="sim add 4"; sim_cmd add 4 cex8 ;; 1) OP="sim remove 4"; sim_cmd remove 4 ;;
 		2) OP="sim rdom 14"; sim_cmd rdom 14 ;; 3) OP="sim adom 14"; sim_cmd adom 14 ;;
 		4) OP="sim remove 2"; sim_cmd remove 2 ;; 5) OP="sim add 2"; sim_cmd add 2 cex8 ;;
+		6) OP="sim chkstop $a 1"; sim_cmd chkstop $a 1 ;;
+		7) OP="sim chkstop $a 0"; sim_cmd chkstop $a 0 ;;
+		8) OP="sim config $a 0 (deconfigure)"; sim_cmd config $a 0 ;;
+		9) OP="sim config $a 1"; sim_cmd config $a 1 ;;
+		10) OP="sim reset_ms 200 (slow resets)"; sim_cmd reset_ms 200 ;;
+		11) OP="sim reset_ms 0"; sim_cmd reset_ms 0 ;;
 		esac ;;
 	8 | 9)
 		rnd 5; a=$RV; rnd 16; qname $a $RV
@@ -103,6 +110,16 @@ do_op() {
 # Start where assignments can succeed: the host gives up adapters 1-3 and domains 0-9.
 check "apmask -1-3" write_result $B/apmask '-1-3'
 check "aqmask -0-9" write_result $B/aqmask '-0-9'
+# ... and a guest runs with queues from the start (mdev 0: adapters 1-2 x domains 4-5).
+uuid 0
+check "create mdev 0" write_result $TY/create "$UU"
+for f in "assign_adapter 1" "assign_adapter 2" "assign_domain 4" "assign_domain 5"; do
+	write_result $MD/$UU/${f% *} "${f#* }" >/dev/null
+done
+rm -f /tmp/iso.0.cmd; mkfifo /tmp/iso.0.cmd; : >/tmp/iso.0.out
+vfio_client $UU /tmp/iso.0.cmd /tmp/iso.0.out &
+echo $! >/tmp/iso.0.open
+vc 0 open; srv_sleep 200
 ZM=0x0000000000000000000000000000000000000000000000000000000000000000
 bad=0
 step=0

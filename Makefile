@@ -7,7 +7,7 @@
 ARCH ?= x86_64
 SIM ?=
 
-.PHONY: all run check shell s390 modules host-test kernel setup clean help soak
+.PHONY: all run check shell s390 modules host-test kernel setup clean help soak fuzz
 
 all: modules
 
@@ -18,6 +18,7 @@ help:
 	@echo "make s390    cross-build the modules for s390x"
 	@echo "make modules build the modules for ARCH into build/ARCH"
 	@echo "make soak    the long isolation runs (host model: AP_RS_SOAK_OPS operations, default 10^7)"
+	@echo "make fuzz    libFuzzer on every parser, FUZZ_SECONDS each (default 60)"
 
 setup:
 	@scripts/toolchain.sh >/dev/null
@@ -47,6 +48,9 @@ soak:
 	@PATH=$$HOME/.cargo/bin:$$PATH cargo test --release -p vfio_ap --test isolation -- \
 		--ignored --nocapture soak 2>&1 | grep -E '^isolation soak|panicked|FAILED|test result'
 
+
+fuzz:
+	@scripts/fuzz.sh
 
 clean:
 	rm -rf build target

@@ -19,7 +19,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use c_harness::{check, extract, hex, kernel_tree, n_cases, Rng};
+use c_harness::{check, compile, hex, kernel_tree, n_cases, unavailable, Rng};
 use vfio_ap::ap_config::parse_ap_config;
 use vfio_ap::matrix::parse_id;
 use vfio_ap::uuid::create_store;
@@ -161,14 +161,6 @@ int main(void)
 }
 "#;
 
-/// Without a kernel tree or C compiler the comparison cannot run: fine for a plain `cargo
-/// test`, a failure with `AP_RS_REQUIRE_C_REFERENCE=1`.
-fn unavailable(name: &str, why: &str) {
-    let required = std::env::var_os("AP_RS_REQUIRE_C_REFERENCE").is_some_and(|v| v == "1");
-    assert!(!required, "{name}: {why}, and AP_RS_REQUIRE_C_REFERENCE=1");
-    eprintln!("{name}: {why}, differential test not run");
-}
-
 fn build_uuid_harness(tree: &Path, dir: &Path) -> Option<PathBuf> {
     let funcs: &[(&str, &str)] = &[
         ("lib/ctype.c", "const unsigned char _ctype[]"),
@@ -182,26 +174,13 @@ fn build_uuid_harness(tree: &Path, dir: &Path) -> Option<PathBuf> {
             "static ssize_t create_store(",
         ),
     ];
-    let mut src = String::from(UUID_PRELUDE);
-    for (i, (file, head)) in funcs.iter().enumerate() {
-        src.push_str(&extract(tree, file, head));
-        if i == 0 {
-            src.push_str(UUID_PRELUDE2);
-        }
-    }
-    src.push_str(UUID_DRIVER);
-    let c = dir.join("kuuid.c");
-    std::fs::write(&c, src).unwrap();
-    let exe = dir.join("kuuid");
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-    let status = Command::new(cc)
-        .args(["-O1", "-funsigned-char", "-w", "-o"])
-        .arg(&exe)
-        .arg(&c)
-        .status()
-        .ok()?;
-    assert!(status.success(), "the C uuid harness does not compile");
-    Some(exe)
+    compile(
+        tree,
+        dir,
+        "kuuid",
+        funcs,
+        [UUID_PRELUDE, UUID_PRELUDE2, UUID_DRIVER],
+    )
 }
 
 fn uuid_case(r: &mut Rng) -> Vec<u8> {

@@ -225,17 +225,30 @@ pub fn build_harness(tree: &Path, dir: &Path) -> Option<PathBuf> {
         ),
         ("drivers/base/dd.c", "int __device_set_driver_override("),
     ];
-    let mut src = String::from(PRELUDE);
+    compile(tree, dir, "kref", funcs, [PRELUDE, PRELUDE2, DRIVER])
+}
+
+/// Builds the C program `dir/<stem>` from the kernel functions `funcs` (file, first line) of
+/// `tree`, with `parts[0]` before them, `parts[1]` after the first one and `parts[2]` (the
+/// driver's `main`) at the end; `None` without a C compiler.
+pub fn compile(
+    tree: &Path,
+    dir: &Path,
+    stem: &str,
+    funcs: &[(&str, &str)],
+    parts: [&str; 3],
+) -> Option<PathBuf> {
+    let mut src = String::from(parts[0]);
     for (i, (file, head)) in funcs.iter().enumerate() {
         src.push_str(&extract(tree, file, head));
         if i == 0 {
-            src.push_str(PRELUDE2);
+            src.push_str(parts[1]);
         }
     }
-    src.push_str(DRIVER);
-    let c = dir.join("kref.c");
+    src.push_str(parts[2]);
+    let c = dir.join(format!("{stem}.c"));
     std::fs::write(&c, src).unwrap();
-    let exe = dir.join("kref");
+    let exe = dir.join(stem);
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
     let status = Command::new(cc)
         .args(["-O1", "-funsigned-char", "-w", "-o"])
@@ -243,7 +256,7 @@ pub fn build_harness(tree: &Path, dir: &Path) -> Option<PathBuf> {
         .arg(&c)
         .status()
         .ok()?;
-    assert!(status.success(), "the C reference harness does not compile");
+    assert!(status.success(), "the C harness {stem} does not compile");
     Some(exe)
 }
 
@@ -293,7 +306,7 @@ pub fn hex(b: &[u8]) -> String {
 /// Without a kernel tree or C compiler the comparison cannot run: a plain `cargo test` only
 /// says so, but with `AP_RS_REQUIRE_C_REFERENCE=1` (set by `make check`, which installs both)
 /// that is a failure.
-fn unavailable(name: &str, why: &str) {
+pub fn unavailable(name: &str, why: &str) {
     let required = std::env::var_os("AP_RS_REQUIRE_C_REFERENCE").is_some_and(|v| v == "1");
     assert!(!required, "{name}: {why}, and AP_RS_REQUIRE_C_REFERENCE=1");
     eprintln!("{name}: {why}, differential test not run");

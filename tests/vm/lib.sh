@@ -53,17 +53,18 @@ expect_file() {
 	srv_cmp_report "$1"
 }
 
-# write_result FILE BYTES: writes printf-escaped BYTES in one write(2); prints OK or the errno name.
-write_result() {
+# srv_write FILE BYTES: writes printf-escaped BYTES in one write(2); R is OK or the errno name.
+srv_write() {
 	{ printf 'w %s\n' "$1"; printf "$2"; } >$SRV.req
 	read -r R <$SRV.rsp
-	echo "$R"
 }
+
+# write_result FILE BYTES: srv_write, printing the result.
+write_result() { srv_write "$1" "$2"; echo "$R"; }
 
 # expect_write WHAT FILE BYTES RESULT: RESULT is OK or an errno name (EINVAL, ...).
 expect_write() {
-	{ printf 'w %s\n' "$2"; printf "$3"; } >$SRV.req
-	read -r R <$SRV.rsp
+	srv_write "$2" "$3"
 	expect_eq "$1" "$4" "$R"
 }
 

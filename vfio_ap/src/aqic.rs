@@ -245,6 +245,19 @@ impl IrqState {
     }
 }
 
+impl IrqState {
+    /// [`IrqState::free`], carrying out what it releases through `env`.
+    pub fn release(&mut self, linked: bool, has_kvm: bool, env: &mut impl IrqEnv) {
+        let f = self.free(linked, has_kvm);
+        if let Some(i) = f.unregister_isc {
+            env.gisc_unregister(i);
+        }
+        if let Some(v) = f.unpin_iova {
+            env.unpin(v);
+        }
+    }
+}
+
 /// `unmap_iova` of `vfio_ap_mdev_dma_unmap`: whether a queue's interruption is disabled for an
 /// unmapped range (`saved_iova >= iova && saved_iova < iova + length`, the sum wrapping as the
 /// C `u64` does; a queue without NIB has `saved_iova` 0).
@@ -327,13 +340,7 @@ pub fn irq_enable(state: &mut IrqState, isc: u8, nib: u64, env: &mut impl IrqEnv
     let st = env.aqic(enable_ctrl(isc, nisc, gisa), h_nib);
     match st.response_code() {
         rc::NORMAL => {
-            let old = state.free(true, true);
-            if let Some(i) = old.unregister_isc {
-                env.gisc_unregister(i);
-            }
-            if let Some(v) = old.unpin_iova {
-                env.unpin(v);
-            }
+            state.release(true, true, env);
             state.saved_iova = nib;
             state.saved_isc = isc;
         }
@@ -548,13 +555,7 @@ pub fn irq_disable(
             DisableInput::Slept
         }
     });
-    let f = state.free(linked, has_kvm);
-    if let Some(i) = f.unregister_isc {
-        env.gisc_unregister(i);
-    }
-    if let Some(v) = f.unpin_iova {
-        env.unpin(v);
-    }
+    state.release(linked, has_kvm, env);
     o
 }
 

@@ -180,10 +180,12 @@ impl ResetOutcome {
 /// The result of resetting a set of queues (`vfio_ap_mdev_reset_queues`/`_qlist`): `Err
 /// (ETIMEDOUT)` if any timed out, else `Err(EIO)` if any final `reset_status` has a non-zero
 /// response code, else `Ok`. An empty set is `Ok`.
-pub fn reset_result<'a>(outcomes: impl IntoIterator<Item = &'a ResetOutcome>) -> Result<(), i32> {
+pub fn reset_result<O: core::borrow::Borrow<ResetOutcome>>(
+    outcomes: impl IntoIterator<Item = O>,
+) -> Result<(), i32> {
     let mut res = Ok(());
     for o in outcomes {
-        match o.errno() {
+        match o.borrow().errno() {
             Some(errno::ETIMEDOUT) => return Err(errno::ETIMEDOUT),
             Some(e) => res = Err(e),
             None => {}
@@ -714,7 +716,7 @@ mod tests {
             end: ResetEnd::TimedOut,
             ..ok
         };
-        assert_eq!(reset_result([]), Ok(()));
+        assert_eq!(reset_result::<&ResetOutcome>([]), Ok(()));
         assert_eq!(reset_result([&ok, &ok]), Ok(()));
         assert_eq!(reset_result([&ok, &eio]), Err(errno::EIO));
         assert_eq!(reset_result([&eio, &to, &ok]), Err(errno::ETIMEDOUT));

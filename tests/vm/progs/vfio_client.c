@@ -173,21 +173,32 @@ static int parse(const char *str, int base, long *val)
 	return (errno || *end) ? -1 : 0;
 }
 
+/* The IOMMU group number of mdev id (in buf), or NULL with errno set. */
+static const char *group_of(const char *id, char *buf, size_t size)
+{
+	char path[PATH_MAX];
+	const char *grp;
+	ssize_t len;
+
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%.64s/iommu_group", id);
+	len = readlink(path, buf, size - 1);
+	if (len < 0)
+		return NULL;
+	buf[len] = 0;
+	grp = strrchr(buf, '/');
+	return grp ? grp + 1 : buf;
+}
+
 static int cmd_open(void)
 {
 	char path[PATH_MAX], link[PATH_MAX];
 	struct vfio_group_status status = { .argsz = sizeof(status) };
 	int c, g, d, type;
 	const char *grp;
-	ssize_t len;
 
-	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/iommu_group", uuid);
-	len = readlink(path, link, sizeof(link) - 1);
-	if (len < 0)
+	grp = group_of(uuid, link, sizeof(link));
+	if (!grp)
 		return err(errno, "group");
-	link[len] = 0;
-	grp = strrchr(link, '/');
-	grp = grp ? grp + 1 : link;
 
 	c = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
 	if (c < 0)
@@ -346,18 +357,13 @@ static int cmd_open_other(const char *other)
 {
 	char path[PATH_MAX], link[PATH_MAX];
 	const char *grp;
-	ssize_t len;
 	int g, d;
 
 	if (!other || container < 0)
 		return err(EINVAL, "usage");
-	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%.64s/iommu_group", other);
-	len = readlink(path, link, sizeof(link) - 1);
-	if (len < 0)
+	grp = group_of(other, link, sizeof(link));
+	if (!grp)
 		return err(errno, "group");
-	link[len] = 0;
-	grp = strrchr(link, '/');
-	grp = grp ? grp + 1 : link;
 	snprintf(path, sizeof(path), "/dev/vfio/%.64s", grp);
 	g = open(path, O_RDWR | O_CLOEXEC);
 	if (g < 0)

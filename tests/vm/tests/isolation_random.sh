@@ -31,6 +31,14 @@ check "load the test drivers" insmod /m/ap_test_drv.ko
 # Three mdev slots; a slot's client (its own process: its own guest) runs while the mdev is open.
 uuid() { UU=5e1f0000-0000-4000-8000-00000000000$1; }
 vc() { echo "$2" >/tmp/iso.$1.cmd; }
+# client_open S: a new guest (vfio_client process) opens mdev slot S.
+client_open() {
+	uuid $1
+	rm -f /tmp/iso.$1.cmd; mkfifo /tmp/iso.$1.cmd; : >/tmp/iso.$1.out
+	vfio_client $UU /tmp/iso.$1.cmd /tmp/iso.$1.out &
+	echo $! >/tmp/iso.$1.open
+	vc $1 open; srv_sleep 100
+}
 
 OP=
 do_op() {
@@ -74,11 +82,7 @@ do_op() {
 			OP="close mdev $s"; vc $s close; vc $s exit; wait "$(cat /tmp/iso.$s.open)"
 			rm -f /tmp/iso.$s.open
 		else
-			OP="open mdev $s"
-			rm -f /tmp/iso.$s.cmd; mkfifo /tmp/iso.$s.cmd; : >/tmp/iso.$s.out
-			vfio_client $UU /tmp/iso.$s.cmd /tmp/iso.$s.out &
-			echo $! >/tmp/iso.$s.open
-			vc $s open; srv_sleep 100
+			OP="open mdev $s"; client_open $s
 		fi ;;
 	7)
 		rnd 12; rnd2=$RV; rnd 4; a=$RV
@@ -116,10 +120,7 @@ check "create mdev 0" write_result $TY/create "$UU"
 for f in "assign_adapter 1" "assign_adapter 2" "assign_domain 4" "assign_domain 5"; do
 	write_result $MD/$UU/${f% *} "${f#* }" >/dev/null
 done
-rm -f /tmp/iso.0.cmd; mkfifo /tmp/iso.0.cmd; : >/tmp/iso.0.out
-vfio_client $UU /tmp/iso.0.cmd /tmp/iso.0.out &
-echo $! >/tmp/iso.0.open
-vc 0 open; srv_sleep 200
+client_open 0
 ZM=0x0000000000000000000000000000000000000000000000000000000000000000
 bad=0
 step=0

@@ -315,14 +315,8 @@ fn free_aqic(list: &[MdevRec], q: &mut QueueRec) {
     let has_kvm = list
         .iter()
         .any(|m| Some(m.id) == q.mdev && m.guest.is_some());
-    let f = q.irq.free(q.mdev.is_some(), has_kvm);
     let mut env = AnyIrqEnv::new(list, q.mdev, q.apqn, None);
-    if let Some(isc) = f.unregister_isc {
-        env.gisc_unregister(isc);
-    }
-    if let Some(iova) = f.unpin_iova {
-        env.unpin(iova);
-    }
+    q.irq.release(q.mdev.is_some(), has_kvm, &mut env);
 }
 
 fn apqn_raw(q: Apqn) -> u16 {
@@ -402,17 +396,7 @@ fn reset_queues(
             }
         }
     }
-    let outcomes = machines.iter().filter_map(|(_, m)| m.outcome());
-    let mut res = Ok(());
-    for o in outcomes {
-        if let Some(e) = o.errno() {
-            res = Err(errno(e));
-            if e == model::errno::ETIMEDOUT {
-                break;
-            }
-        }
-    }
-    res
+    reset::reset_result(machines.iter().filter_map(|(_, m)| m.outcome())).map_err(errno)
 }
 
 /// What `mdevs_lock` protects.

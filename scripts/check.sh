@@ -50,6 +50,10 @@ eval "$(scripts/toolchain.sh)"
 echo "== host crates"
 step "rustfmt (host crates)" cargo fmt --all -- --check
 step "clippy -D warnings (host crates)" cargo clippy --workspace --all-targets -- -D warnings
+# The fuzz targets (not a workspace member: make fuzz builds them with sanitizer coverage).
+step "rustfmt (fuzz targets)" cargo fmt --manifest-path fuzz/Cargo.toml -- --check
+step "clippy -D warnings (fuzz targets)" cargo clippy --manifest-path fuzz/Cargo.toml \
+	--target-dir target/fuzz-clippy --locked -- -D warnings
 log=$LOGDIR/cargo-test.log
 # The differential tests against the kernel's own C parsers must run here (the
 # kernel tree is installed above): not finding it is a failure, not a skip.

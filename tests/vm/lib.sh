@@ -95,6 +95,167 @@ ap_loaded() { [ -d /sys/module/ap ]; }
 SIM=/sys/kernel/debug/ap_sim/control
 sim_cmd() { { printf 'w %s\n' $SIM; printf '%s\n' "$*"; } >$SRV.req; read -r R <$SRV.rsp; }
 
+# inv WHAT: the isolation invariant holds now (tests/vm/progs/apview collects the view,
+# ap_test_drv's ap_test/invariant checks it; needs ap_test_drv and vfio_ap loaded).
+inv() {
+	if apview /sys/kernel/debug/ap_test/invariant >/tmp/inv 2>&1; then ok "invariant: $1"; else
+		notok "invariant: $1"; sed 's/^/# /' /tmp/inv
+	fi
+}
+
+# ---- A guest: tests/vm/progs/vfio_client on one mdev, commands through a FIFO,
+# one result line each in /tmp/vc.out.
+# vc_start UUID: starts the client (VCPID).
+vc_start() {
+	rm -f /tmp/vc.cmd /tmp/vc.out
+	mkfifo /tmp/vc.cmd
+	: >/tmp/vc.out
+	vfio_client "$1" /tmp/vc.cmd /tmp/vc.out &
+	VCPID=$!
+	VCN=0
+}
+# vc CMD...: runs CMD in the client; VCR is its result ("OK ..." or "ERR ...").
+vc() {
+	local l n=0
+	VCN=$((VCN + 1))
+	echo "$*" >/tmp/vc.cmd
+	while :; do
+		VCR=
+		while IFS= read -r l; do
+			case $l in "$VCN $* "*) VCR=${l#"$VCN $* "} ;; esac
+		done </tmp/vc.out
+		[ -n "$VCR" ] && return 0
+		n=$((n + 1))
+		if [ $n -gt 500 ]; then VCR=TIMEOUT; return 1; fi
+		srv_sleep 20
+	done
+}
+
+# ---- Allocation failures aimed at one module (tests/vm/tests/faults_*.sh): failslab
+# with require-start/end (CONFIG_FAULT_INJECTION_STACKTRACE_FILTER), so only
+# allocations with that module's code on the stack count, and fail-nth
+# (/proc/thread-self/fail-nth, tests/vm/progs/failnth.h) failing the n-th of them
+# in one operation (swrite's "f" request, vfio_client's failnth).
+FS=/sys/kernel/debug/failslab
+# failslab_setup: nothing fails by chance (probability 0), GFP_KERNEL allocations
+# count too, no report per injected failure (verbose 0: its stack dump would
+# read as a kernel problem). Not the VFIO core's vfio_create_group: its error
+# path puts the new group with iommu_group still set and vfio_group_release
+# WARNs (drivers/vfio/group.c, Linux 7.3; found by faults_vfio_ap.sh failing
+# the group's allocations under vfio_ap's probe).
+failslab_setup() {
+	local r
+	echo 0 >$FS/probability
+	echo 0 >$FS/verbose
+	echo N >$FS/ignore-gfp-wait
+	echo 32 >$FS/stacktrace-depth
+	r=$(sort /proc/kallsyms | awk '
+		after { print $1; exit } $3 == "vfio_create_group" { printf "%s ", $1; after = 1 }')
+	echo "0x${r% *}" >$FS/reject-start
+	echo "0x${r#* }" >$FS/reject-end
+}
+# failslab_aim MODULE: only allocations with MODULE's code on the stack count; the
+# range runs from its first text symbol to the next symbol after its last one.
+failslab_aim() {
+	local r
+	r=$(sort /proc/kallsyms | awk -v m="[$1]" '
+		$4 == m && ($2 == "t" || $2 == "T") { if (s == "") s = $1; l = $1; e = ""; after = 1; next }
+		after && ($1 "") > (l "") { e = $1; after = 0 }
+		END { if (e == "") e = "ffffffffffffffff"; print s, e }')
+	echo "0x${r% *}" >$FS/require-start
+	echo "0x${r#* }" >$FS/require-end
+	diag "failslab aimed at $1: ${r% *} .. ${r#* }"
+}
+failslab_off() {
+	echo 0 >$FS/require-start; echo 0xffffffffffffffff >$FS/require-end
+	echo 0 >$FS/reject-start; echo 0 >$FS/reject-end
+}
+# fop FILE BYTES N: writes BYTES with the N-th allocation failing (N=0: none); FR
+# is the result, followed by "injected" or "clean:K" (N - K allocations made) when N > 0.
+fop() {
+	if [ "$3" = 0 ]; then srv_write "$1" "$2"; FR=$R; else
+		{ printf 'f %s %s\n' "$1" "$3"; printf %s "$2"; } >$SRV.req; read -r FR <$SRV.rsp
+	fi
+}
+# srv_state FILE...: R is a hash of the files' contents (commit counts left out; see
+# swrite.c), cheap to compare (the read builtin costs 1 ms per byte under s390 TCG).
+srv_state() { echo "s $*" >$SRV.req; read -r R <$SRV.rsp; }
+# vcop N CMD: CMD in the client (vc_start) with the N-th allocation failing; FR as fop.
+vcop() {
+	local how=
+	[ "$1" = 0 ] || vc failnth "$1"
+	vc "$2"
+	case $VCR in *" injected" | *" clean:"*) how=" ${VCR##* }" ;; esac
+	case $VCR in "ERR "*) FR=${VCR#ERR }; FR=${FR%% *}$how ;; *) FR=${VCR%% *}$how ;; esac
+}
+# The runs fault_loop tries: every n up to 16, then steps of a quarter (n, n +
+# n/4, ...) until the operation runs out of allocations; on s390x (about three
+# times slower under TCG) every n up to 4, then doubling; every n with
+# aprs.faults_all on the kernel command line (make soak).
+FAULTS_ALL=
+grep -q aprs.faults_all /proc/cmdline && FAULTS_ALL=1
+# fault_next: the n after n.
+fault_next() {
+	if [ -n "$FAULTS_ALL" ]; then n=$((n + 1))
+	elif [ "$(uname -m)" = s390x ]; then if [ $n -lt 4 ]; then n=$((n + 1)); else n=$((n * 2)); fi
+	elif [ $n -lt 16 ]; then n=$((n + 1))
+	else n=$((n + n / 4)); fi
+}
+# fault_loop WHAT [always]: runs f_op 0 (no fault), then f_op N with the N-th
+# allocation failing for growing N until the operation makes fewer than N. f_op
+# N sets FR (fop, vcop); f_state sets ST; f_undo goes back to the state before.
+# After each failure the operation has either failed with ENOMEM and changed
+# nothing, or (a failure the driver absorbs) reached the state of the run
+# without faults; with "always" (an operation that cannot fail) only the latter.
+# The isolation invariant must hold after each. FAULTS_INJECTED counts the failures.
+FAULTS_INJECTED=0
+fault_loop() {
+	local what=$1 always=$2 before after n=0 bad= errs= res how= tried=0 made=?
+	f_state; before=$ST
+	f_op 0; res=$FR
+	f_state; after=$ST
+	f_undo
+	f_state
+	if [ "$res" != OK ] || [ "$ST" != "$before" ]; then
+		notok "$what: runs and undoes without faults"; diag "result $res"
+		diag "before: $before"; diag "after:  $after"; diag "undone: $ST"
+		return
+	fi
+	while [ $n -lt 2000 ]; do
+		fault_next
+		tried=$((tried + 1))
+		f_op $n
+		res=${FR% *} how=${FR##* }
+		f_state
+		case $how in clean:*)
+			made=$((n - ${how#clean:}))
+			[ "$res" = OK ] && [ "$ST" = "$after" ] || bad="$bad clean:$res"
+			f_undo
+			break ;;
+		esac
+		if [ "$how" != injected ]; then bad="$bad $n:$FR"; break; fi
+		case $res in
+		OK) [ "$ST" = "$after" ] || { bad="$bad $n:OK-but-not-done"; diag "$n: $ST"; } ;;
+		ENOMEM)
+			[ -z "$always" ] || bad="$bad $n:ENOMEM-for-an-operation-that-cannot-fail"
+			errs="$errs $n"
+			[ "$ST" = "$before" ] || { bad="$bad $n:ENOMEM-but-changed"; diag "$n: $ST"; } ;;
+		*) bad="$bad $n:$res" ;;
+		esac
+		if ! apview /sys/kernel/debug/ap_test/invariant >/tmp/inv 2>&1; then
+			bad="$bad $n:invariant"; sed 's/^/# /' /tmp/inv
+		fi
+		[ "$ST" = "$before" ] || f_undo
+		f_state
+		[ "$ST" = "$before" ] || { bad="$bad $n:undo"; diag "undone: $ST"; break; }
+	done
+	FAULTS_INJECTED=$((FAULTS_INJECTED + tried - 1))
+	tmark "$what: $made allocations; failed $((tried - 1)) of them, one per run; ENOMEM for:${errs:- none}"
+	if [ -z "$bad" ] && [ "${how%:*}" = clean ]; then ok "$what: every failure handled"; else
+		notok "$what: every failure handled"; diag "problems:$bad"
+	fi
+}
+
 # done_testing: ends the script with the right exit status.
 done_testing() { [ "$T_FAILS" = 0 ]; exit $?; }
 

@@ -57,11 +57,12 @@ s390)
 *) echo "run.sh: unknown arch $A" >&2; exit 2 ;;
 esac
 
-# Test programs, built static for the target.
+# Test programs, built static for the target (again when a shared header changes).
 mkdir -p "$OUT/progs"
+HDR=$(ls -t "$HERE"/progs/*.h 2>/dev/null | head -1)
 for src in "$HERE"/progs/*.c; do
 	exe=$OUT/progs/$(basename "$src" .c)
-	if [ ! -x "$exe" ] || [ "$src" -nt "$exe" ]; then
+	if [ ! -x "$exe" ] || [ "$src" -nt "$exe" ] || { [ -n "$HDR" ] && [ "$HDR" -nt "$exe" ]; }; then
 		$CC -static -O2 -Wall -Werror -o "$exe" "$src"
 	fi
 done

@@ -13,8 +13,16 @@
  * close, so shell builtins suffice) and read a one-line reply from the FIFO
  * PREFIX.rsp. A request is a command line, then the payload up to EOF:
  *   w FILE\n<bytes>     one write(2) of <bytes>; reply OK or the errno name
+ *   f FILE N\n<bytes>   as w, with the N-th allocation that passes the failslab
+ *                       filters failing (failnth.h); reply "<result> injected"
+ *                       or "<result> clean:<k>" (N - k allocations were made)
  *   c FILE\n<bytes>     compare FILE's contents with <bytes>; reply "=" or
  *                       "!<expected>\t<actual>" (C-escaped)
+ *   s FILE...           the state of the files in 16 hex digits (FNV-1a of
+ *                       their contents; an unreadable file counts as "-"), a
+ *                       word "commits" and the word after it left out (the
+ *                       commit counts of vfio_ap's guests file grow with every
+ *                       change and its undo)
  *   wait FILE MS        wait until FILE exists; reply OK or TIMEOUT
  *   sleep MS            reply OK after MS milliseconds
  * The server exits when its parent (the test shell, PPID) does.
@@ -29,6 +37,8 @@
 #include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "failnth.h"
 
 static const char *errname(int e)
 {
@@ -106,6 +116,44 @@ static void msleep(long ms)
 		;
 }
 
+/* FNV-1a over buf[0..len), skipping each word "commits" and the word after it. */
+static unsigned long long state_hash(unsigned long long h, const char *buf, size_t len)
+{
+	size_t i = 0, w;
+
+	while (i < len) {
+		if ((i == 0 || buf[i - 1] == ' ' || buf[i - 1] == '\n') &&
+		    len - i > 8 && !memcmp(buf + i, "commits ", 8)) {
+			for (w = i + 8; w < len && buf[w] != ' ' && buf[w] != '\n'; w++)
+				;
+			i = w;
+			continue;
+		}
+		h = (h ^ (unsigned char)buf[i++]) * 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* The "s" request: the state of the files named in req (space separated). */
+static size_t state(char *files, char *out)
+{
+	static char got[BUF_SIZE];
+	unsigned long long h = 0xcbf29ce484222325ULL;
+	char *save, *f;
+	ssize_t glen;
+	int fd;
+
+	for (f = strtok_r(files, " ", &save); f; f = strtok_r(NULL, " ", &save)) {
+		fd = open(f, O_RDONLY);
+		glen = fd < 0 ? -1 : read_all(fd, got);
+		if (fd >= 0)
+			close(fd);
+		h = glen < 0 ? state_hash(h, "-", 1) : state_hash(h, got, glen);
+		h = state_hash(h, "\n", 1);
+	}
+	return sprintf(out, "%016llx\n", h);
+}
+
 /* Handles one request of len bytes in req; the reply (with its newline) in out. */
 static size_t handle(char *req, size_t len, char *out)
 {
@@ -123,18 +171,38 @@ static size_t handle(char *req, size_t len, char *out)
 		*nl = 0;
 	else
 		req[len < BUF_SIZE ? len : BUF_SIZE - 1] = 0;
+	if (!strncmp(req, "s ", 2))
+		return state(req + 2, out);
 	fields = sscanf(req, "%15s %4095s %ld", cmd, path, &ms);
-	if (fields >= 2 && !strcmp(cmd, "w")) {
+	if ((fields >= 2 && !strcmp(cmd, "w")) || (fields == 3 && !strcmp(cmd, "f"))) {
+		int armed = -1, fired = 0, e;
+		long left = 0;
+
 		fd = open(path, O_WRONLY);
 		if (fd < 0)
 			return sprintf(out, "open:%s\n", errname(errno));
+		if (cmd[0] == 'f') {
+			armed = failnth_arm(ms);
+			if (armed < 0) {
+				close(fd);
+				return sprintf(out, "fail-nth:%s\n", errname(errno));
+			}
+		}
 		glen = write(fd, payload, plen);
+		e = errno;
+		if (armed >= 0)
+			fired = failnth_done(armed, &left);
 		if (glen < 0)
-			pos = sprintf(out, "%s\n", errname(errno));
+			pos = sprintf(out, "%s", errname(e));
 		else if ((size_t)glen != plen)
-			pos = sprintf(out, "SHORT %zd/%zu\n", glen, plen);
+			pos = sprintf(out, "SHORT %zd/%zu", glen, plen);
 		else
-			pos = sprintf(out, "OK\n");
+			pos = sprintf(out, "OK");
+		if (armed >= 0 && fired)
+			pos += sprintf(out + pos, fired > 0 ? " injected" : " fail-nth?");
+		else if (armed >= 0)
+			pos += sprintf(out + pos, " clean:%ld", left);
+		out[pos++] = '\n';
 		close(fd);
 		return pos;
 	}

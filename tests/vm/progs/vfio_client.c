@@ -37,6 +37,10 @@
  *   ioctl_raw info_short|irqinfo_bad|unknown
  *                        GET_INFO with argsz 4, GET_IRQ_INFO for index 2,
  *                        ioctl VFIO_BASE + 99 on the device fd
+ *   failnth <n>          the next command runs with its n-th allocation that
+ *                        passes the failslab filters failing (failnth.h); its
+ *                        result line ends in "injected" or "clean:<k>" (n - k
+ *                        allocations were made)
  *   exit                 closes everything, writes "<n> exit OK", exits 0
  *
  * Anything else gives ERR EINVAL unknown-command; bad arguments give
@@ -70,6 +74,8 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "failnth.h"
+
 #ifndef VFIO_DEVICE_FLAGS_AP
 #define VFIO_DEVICE_FLAGS_AP	(1 << 5)
 #endif
@@ -92,6 +98,7 @@ static int container = -1, group = -1, device = -1;
 static int efd[2] = { -1, -1 };		/* req, cfg */
 static int unplug_on_req;
 static uint64_t pending_req;		/* seen while idle, not yet reported */
+static long fail_nth;			/* armed for the next command if > 0 */
 static char res[256];
 
 static const char *errname(int e)
@@ -511,7 +518,30 @@ static void handle(char *line, int *n)
 		out("%d exit OK", *n);
 		exit(0);
 	}
-	run(nargs, args);
+	if (!strcmp(args[0], "failnth")) {
+		long v;
+
+		strcpy(res, "OK");
+		if (nargs != 2 || parse(args[1], 0, &v) < 0 || v < 1)
+			err(EINVAL, "usage");
+		else
+			fail_nth = v;
+	} else if (fail_nth > 0) {
+		int fd = failnth_arm(fail_nth), fired;
+		long left = 0;
+		size_t l;
+
+		fail_nth = 0;
+		run(nargs, args);
+		fired = fd < 0 ? -1 : failnth_done(fd, &left);
+		l = strlen(res);
+		if (fired)
+			snprintf(res + l, sizeof(res) - l, fired > 0 ? " injected" : " fail-nth?");
+		else
+			snprintf(res + l, sizeof(res) - l, " clean:%ld", left);
+	} else {
+		run(nargs, args);
+	}
 	out("%d %s %s", *n, echo, res);
 }
 

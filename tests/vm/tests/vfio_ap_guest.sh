@@ -22,12 +22,6 @@ check "load vfio_ap simguest=1" insmod /m/vfio_ap.ko simguest=1
 # The test drivers stand in for zcrypt (host queues bound to a default driver) and check the
 # isolation invariant (vfio_ap/src/invariant.rs) of what apview collects from sysfs/debugfs.
 check "load the test drivers" insmod /m/ap_test_drv.ko
-# inv WHAT: the invariant holds now.
-inv() {
-	if apview /sys/kernel/debug/ap_test/invariant >/tmp/inv 2>&1; then ok "invariant: $1"; else
-		notok "invariant: $1"; sed 's/^/# /' /tmp/inv
-	fi
-}
 expect_write "create the mdev" $TY/create "$U" OK
 expect_write "apmask -0-1" $B/apmask '-0-1' OK
 expect_write "aqmask -4-5" $B/aqmask '-4-5' OK
@@ -38,29 +32,7 @@ expect_text "guest_matrix before open" $M/guest_matrix "01.0004\n"
 expect_text "no guest yet" $G ""
 inv "before the guest starts"
 
-# The client: commands through a FIFO, one result line each in /tmp/vc.out.
-rm -f /tmp/vc.cmd /tmp/vc.out
-mkfifo /tmp/vc.cmd
-: >/tmp/vc.out
-vfio_client $U /tmp/vc.cmd /tmp/vc.out &
-VCPID=$!
-VCN=0
-# vc CMD...: runs CMD in the client; VCR is its result ("OK ..." or "ERR ...").
-vc() {
-	local l n=0
-	VCN=$((VCN + 1))
-	echo "$*" >/tmp/vc.cmd
-	while :; do
-		VCR=
-		while IFS= read -r l; do
-			case $l in "$VCN $* "*) VCR=${l#"$VCN $* "} ;; esac
-		done </tmp/vc.out
-		[ -n "$VCR" ] && return 0
-		n=$((n + 1))
-		if [ $n -gt 500 ]; then VCR=TIMEOUT; return 1; fi
-		srv_sleep 20
-	done
-}
+vc_start $U
 # guest_line: sets GL to the guests file's line of the mdev (without the CRYCB dump).
 guest_line() {
 	local l

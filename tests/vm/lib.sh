@@ -26,12 +26,16 @@ expect_eq() {
 
 # ---- The request server (swrite -s, see tests/vm/progs/swrite.c): writes and
 # comparisons without a fork (every fork costs about 0.1 s under s390 TCG). A
-# request is one open ... close of the FIFO $SRV.req; the reply is one line of
-# $SRV.rsp, read into R. Each shell that sources this file starts its own server.
+# request goes to the FIFO $SRV.req (fd 7), ended by a NUL byte; the reply is one
+# line of $SRV.rsp (fd 8), read into R. Both FIFOs stay open (read-write, so no
+# open waits): an open that waits fails with EINTR when a child of the shell
+# exits, and a request or reply lost that way left shell and server waiting on
+# each other. Each shell that sources this file starts its own server.
 SRV=/tmp/.srv.$$
 rm -f $SRV.req $SRV.rsp
 mkfifo $SRV.req $SRV.rsp
 swrite -s $SRV $$ &
+exec 7<>$SRV.req 8<>$SRV.rsp
 # srv_cmp_report WHAT: ok/notok for the reply of a "c" request.
 srv_cmp_report() {
 	if [ "$R" = "=" ]; then ok "$1"; else
@@ -42,21 +46,21 @@ srv_cmp_report() {
 	fi
 }
 # srv_sleep MS: sleeps without a fork.
-srv_sleep() { echo "sleep $1" >$SRV.req; read -r R <$SRV.rsp; }
+srv_sleep() { printf 'sleep %s\0' "$1" >&7; read -r R <&8; }
 # srv_wait FILE MS: waits up to MS milliseconds for FILE to exist (R=OK or TIMEOUT).
-srv_wait() { echo "wait $1 $2" >$SRV.req; read -r R <$SRV.rsp; [ "$R" = OK ]; }
+srv_wait() { printf 'wait %s %s\0' "$1" "$2" >&7; read -r R <&8; [ "$R" = OK ]; }
 
 # expect_file WHAT FILE EXPECTED: FILE's exact bytes (printf-escaped EXPECTED, e.g. 'x\n').
 expect_file() {
-	{ printf 'c %s\n' "$2"; printf "$3"; } >$SRV.req
-	IFS= read -r R <$SRV.rsp
+	{ printf 'c %s\n' "$2"; printf "$3"; printf '\0'; } >&7
+	IFS= read -r R <&8
 	srv_cmp_report "$1"
 }
 
 # srv_write FILE BYTES: writes printf-escaped BYTES in one write(2); R is OK or the errno name.
 srv_write() {
-	{ printf 'w %s\n' "$1"; printf "$2"; } >$SRV.req
-	read -r R <$SRV.rsp
+	{ printf 'w %s\n' "$1"; printf "$2"; printf '\0'; } >&7
+	read -r R <&8
 }
 
 # write_result FILE BYTES: srv_write, printing the result.
@@ -93,7 +97,7 @@ ap_loaded() { [ -d /sys/module/ap ]; }
 
 # Simulator control.
 SIM=/sys/kernel/debug/ap_sim/control
-sim_cmd() { { printf 'w %s\n' $SIM; printf '%s\n' "$*"; } >$SRV.req; read -r R <$SRV.rsp; }
+sim_cmd() { printf 'w %s\n%s\n\0' $SIM "$*" >&7; read -r R <&8; }
 
 # inv WHAT: the isolation invariant holds now (tests/vm/progs/apview collects the view,
 # ap_test_drv's ap_test/invariant checks it; needs ap_test_drv and vfio_ap loaded).
@@ -101,6 +105,26 @@ inv() {
 	if apview /sys/kernel/debug/ap_test/invariant >/tmp/inv 2>&1; then ok "invariant: $1"; else
 		notok "invariant: $1"; sed 's/^/# /' /tmp/inv
 	fi
+}
+
+# dump_tasks: where every waiting task is (for a writer or step that does not finish).
+dump_tasks() {
+	local p
+	ps -o pid,stat,args | sed 's/^/# /'
+	for p in $(ls /proc | grep '^[0-9]'); do
+		case $(cat /proc/$p/wchan 2>/dev/null) in "" | 0 | do_wait | hrtimer_nanosleep | do_sys_poll | do_select) continue ;; esac
+		diag "$p $(tr '\0' ' ' </proc/$p/cmdline 2>/dev/null):"
+		sed 's/^/#   /' /proc/$p/stack 2>/dev/null
+	done
+	for s in /tmp/st.*.out /tmp/vc.out; do [ -f $s ] && { diag "$s:"; tail -4 $s | sed 's/^/#   /'; }; done
+	dmesg | tail -20 | sed 's/^/# /'
+}
+
+# watchdog SECONDS: dumps the waiting tasks if the test still runs after SECONDS
+# (WD is the watchdog's pid, for kill $WD).
+watchdog() {
+	(sleep "$1"; diag "still running after $1 s:"; dump_tasks) &
+	WD=$!
 }
 
 # ---- A guest: tests/vm/progs/vfio_client on one mdev, commands through a FIFO,
@@ -174,12 +198,12 @@ failslab_off() {
 # is the result, followed by "injected" or "clean:K" (N - K allocations made) when N > 0.
 fop() {
 	if [ "$3" = 0 ]; then srv_write "$1" "$2"; FR=$R; else
-		{ printf 'f %s %s\n' "$1" "$3"; printf %s "$2"; } >$SRV.req; read -r FR <$SRV.rsp
+		printf 'f %s %s\n%s\0' "$1" "$3" "$2" >&7; read -r FR <&8
 	fi
 }
 # srv_state FILE...: R is a hash of the files' contents (commit counts left out; see
 # swrite.c), cheap to compare (the read builtin costs 1 ms per byte under s390 TCG).
-srv_state() { echo "s $*" >$SRV.req; read -r R <$SRV.rsp; }
+srv_state() { printf 's %s\0' "$*" >&7; read -r R <&8; }
 # vcop N CMD: CMD in the client (vc_start) with the N-th allocation failing; FR as fop.
 vcop() {
 	local how=
@@ -302,8 +326,8 @@ cat_text() {
 # expect_text WHAT FILE EXPECTED: as expect_file, but EXPECTED knows only the \n
 # escape.
 expect_text() {
-	{ printf 'c %s\n' "$2"; printf '%s' "${3//\\n/$NL}"; } >$SRV.req
-	IFS= read -r R <$SRV.rsp
+	printf 'c %s\n%s\0' "$2" "${3//\\n/$NL}" >&7
+	IFS= read -r R <&8
 	srv_cmp_report "$1"
 }
 # expect_store WHAT FILE BYTES RESULT: the same as expect_write.

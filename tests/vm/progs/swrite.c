@@ -9,9 +9,12 @@
  *
  * swrite -s PREFIX PPID: the request server of tests/vm/lib.sh. Under s390
  * TCG every fork costs about 0.1 s, so the test helpers do not run a program
- * per assertion: they write a request to the FIFO PREFIX.req (one open ...
- * close, so shell builtins suffice) and read a one-line reply from the FIFO
- * PREFIX.rsp. A request is a command line, then the payload up to EOF:
+ * per assertion: they write a request to the FIFO PREFIX.req and read a
+ * one-line reply from the FIFO PREFIX.rsp, both kept open by the shell (fds 7
+ * and 8) and by the server (O_RDWR), so no open ever waits for the other side:
+ * an open of a FIFO that waits can fail with EINTR when a child of the shell
+ * exits, and a lost request or reply would leave both sides waiting. A request
+ * is a command line, then the payload, then a NUL byte:
  *   w FILE\n<bytes>     one write(2) of <bytes>; reply OK or the errno name
  *   f FILE N\n<bytes>   as w, with the N-th allocation that passes the failslab
  *                       filters failing (failnth.h); reply "<result> injected"
@@ -241,30 +244,39 @@ static size_t handle(char *req, size_t len, char *out)
 static int serve(const char *prefix, pid_t parent)
 {
 	static char req[BUF_SIZE + 1], out[BUF_SIZE * 4 + 64];
-	char reqpath[PATH_MAX], rsppath[PATH_MAX];
-	ssize_t len;
-	size_t olen;
-	int fd;
+	char reqpath[PATH_MAX], rsppath[PATH_MAX], *nul;
+	size_t have = 0, olen, len;
+	ssize_t n;
+	int in, rsp;
 
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
 		return 2;
 	snprintf(reqpath, sizeof(reqpath), "%s.req", prefix);
 	snprintf(rsppath, sizeof(rsppath), "%s.rsp", prefix);
+	in = open(reqpath, O_RDWR);
+	rsp = open(rsppath, O_RDWR);
+	if (in < 0 || rsp < 0)
+		return 2;
 	for (;;) {
-		fd = open(reqpath, O_RDONLY);
-		if (fd < 0)
-			return 2;
-		len = read_all(fd, req);
-		close(fd);
-		if (len < 0)
-			return 2;
+		nul = memchr(req, 0, have);
+		if (!nul && have < BUF_SIZE) {
+			n = read(in, req + have, BUF_SIZE - have);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				return 2;
+			have += n;
+			continue;
+		}
+		/* One request: up to the NUL (or a full buffer). */
+		len = nul ? (size_t)(nul - req) : have;
 		olen = handle(req, len, out);
-		fd = open(rsppath, O_WRONLY);
-		if (fd < 0)
+		if (write(rsp, out, olen) != (ssize_t)olen)
 			return 2;
-		if (write(fd, out, olen) != (ssize_t)olen)
-			return 2;
-		close(fd);
+		if (nul)
+			len++;
+		have -= len;
+		memmove(req, req + len, have);
 	}
 }
 

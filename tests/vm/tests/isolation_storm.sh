@@ -51,19 +51,6 @@ for f in "assign_adapter 1" "assign_adapter 2" "assign_domain 4" "assign_domain 
 	expect_write "mdev 0 ${f% *} ${f#* }" $MD/$UU/${f% *} "${f#* }" OK
 done
 
-# dump_tasks: where every waiting task is (for a writer or step that does not finish).
-dump_tasks() {
-	local p
-	ps -o pid,stat,args | sed 's/^/# /'
-	for p in $(ls /proc | grep '^[0-9]'); do
-		case $(cat /proc/$p/wchan 2>/dev/null) in "" | 0 | do_wait | hrtimer_nanosleep | do_sys_poll | do_select) continue ;; esac
-		diag "$p $(tr '\0' ' ' </proc/$p/cmdline 2>/dev/null):"
-		sed 's/^/#   /' /proc/$p/stack 2>/dev/null
-	done
-	for s in 0 1 2; do diag "client $s:"; tail -4 /tmp/st.$s.out | sed 's/^/#   /'; done
-	dmesg | tail -20 | sed 's/^/# /'
-}
-
 read -r up x </proc/uptime
 END=$((${up%.*} + SECS))
 # Writers share nothing but the files they write; each counts its operations and
@@ -179,8 +166,7 @@ diag "guests: $opens opens, $unplugs unplugs on removal; $total operations in al
 if [ "$opens" -gt 0 ]; then ok "guests opened mdevs during the storm"; else notok "guests opened mdevs during the storm"; fi
 
 # Whatever follows must not hang either: a watchdog shows where it would.
-(sleep 60; diag "the rest of the test takes more than 60 s:"; dump_tasks) &
-WD=$!
+watchdog 60
 # Calm: no slow resets, every adapter back, then the invariant.
 sim_cmd reset_ms 0
 for a in 0 1 2 3; do sim_cmd chkstop $a 0; sim_cmd config $a 1; done

@@ -234,7 +234,7 @@ fault_next() {
 # The isolation invariant must hold after each. FAULTS_INJECTED counts the failures.
 FAULTS_INJECTED=0
 fault_loop() {
-	local what=$1 always=$2 before after n=0 bad= errs= res how= tried=0 made=?
+	local what=$1 always=$2 before after n=0 bad= errs= res how= tried=0 made=? last=?
 	f_state; before=$ST
 	f_op 0; res=$FR
 	f_state; after=$ST
@@ -258,6 +258,7 @@ fault_loop() {
 			break ;;
 		esac
 		if [ "$how" != injected ]; then bad="$bad $n:$FR"; break; fi
+		last=$n
 		case $res in
 		OK) [ "$ST" = "$after" ] || { bad="$bad $n:OK-but-not-done"; diag "$n: $ST"; } ;;
 		ENOMEM)
@@ -274,7 +275,7 @@ fault_loop() {
 		[ "$ST" = "$before" ] || { bad="$bad $n:undo"; diag "undone: $ST"; break; }
 	done
 	FAULTS_INJECTED=$((FAULTS_INJECTED + tried - 1))
-	tmark "$what: $made allocations; failed $((tried - 1)) of them, one per run; ENOMEM for:${errs:- none}"
+	tmark "$what: $((tried - 1)) runs with one allocation failing (the last n=$last; the run without a failure made $made); ENOMEM for n =${errs:- none}"
 	if [ -z "$bad" ] && [ "${how%:*}" = clean ]; then ok "$what: every failure handled"; else
 		notok "$what: every failure handled"; diag "problems:$bad"
 	fi

@@ -57,12 +57,14 @@ s390)
 *) echo "run.sh: unknown arch $A" >&2; exit 2 ;;
 esac
 
-# Test programs, built static for the target.
+# Test programs, built static for the target; the headers in progs/ are shared
+# between them (apview.h, vfio_open.h), so a newer header rebuilds them all.
 mkdir -p "$OUT/progs"
 for src in "$HERE"/progs/*.c; do
 	exe=$OUT/progs/$(basename "$src" .c)
-	if [ ! -x "$exe" ] || [ "$src" -nt "$exe" ]; then
-		$CC -static -O2 -Wall -Werror -o "$exe" "$src"
+	if [ ! -x "$exe" ] || [ "$src" -nt "$exe" ] ||
+		[ -n "$(find "$HERE/progs" -name '*.h' -newer "$exe")" ]; then
+		$CC -static -O2 -Wall -Wextra -Werror -o "$exe" "$src"
 	fi
 done
 

@@ -72,6 +72,7 @@ static unsigned long step, steps;
 static int verbose;
 static char op[256];
 static char history[HISTORY][320];
+static unsigned long recorded;		/* the last step in history */
 
 /* A guest process per mdev slot; pid 0 when the slot has none. */
 static struct {
@@ -124,10 +125,10 @@ static void op_result(const char *what, const char *detail)
 
 static void print_history(void)
 {
-	unsigned long s = step > HISTORY ? step - HISTORY + 1 : 1;
+	unsigned long s = recorded > HISTORY ? recorded - HISTORY + 1 : 1;
 
 	printf("isorand: the last operations:\n");
-	for (; s <= step; s++)
+	for (; s <= recorded; s++)
 		printf("  %s\n", history[s % HISTORY]);
 }
 
@@ -144,7 +145,7 @@ static void unexpected(const char *fmt, ...)
 	vprintf(fmt, ap);
 	va_end(ap);
 	printf("\n");
-	if (step)
+	if (recorded)
 		print_history();
 	fflush(stdout);
 	close_guests();
@@ -691,6 +692,7 @@ int main(int argc, char **argv)
 		do_op();
 		t1 = now_ms();
 		snprintf(history[step % HISTORY], sizeof(history[0]), "%lu %s", step, op);
+		recorded = step;
 		if (verbose)
 			printf("%s\n", history[step % HISTORY]);
 		collect_view();

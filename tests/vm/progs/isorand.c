@@ -140,7 +140,8 @@ static void unexpected(const char *fmt, ...)
 {
 	va_list ap;
 
-	printf("isorand: seed %llu, step %lu (%s): ", seed, step, op);
+	printf("isorand: seed %llu, step %lu", seed, step);
+	printf(op[0] ? " (%s): " : ": ", op);
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
@@ -687,6 +688,7 @@ int main(int argc, char **argv)
 
 	start = now_ms();
 	for (step = 1; step <= steps; step++) {
+		set_op("before its operation");
 		check_guests();
 		t0 = now_ms();
 		do_op();

@@ -11,8 +11,8 @@ MD=/sys/devices/vfio_ap/matrix
 SEED=$(sed -n 's/.*aprs.iso_seed=\([0-9]*\).*/\1/p' /proc/cmdline)
 STEPS=$(sed -n 's/.*aprs.iso_steps=\([0-9]*\).*/\1/p' /proc/cmdline)
 if [ -z "$SEED" ]; then read -r up x </proc/uptime; SEED=${up%.*}${up#*.}; fi
-# About 30 s at most in make check: a step costs 80 ms under s390 TCG on an idle machine and 150
-# to 250 ms during make check, 23 to 30 ms under x86_64 TCG (isorand prints where it goes).
+# A step costs 20 to 60 ms under x86_64 TCG and 80 to 250 ms under s390 TCG, with the seed and the
+# machine's load (isorand prints where the time goes): about 30 s at most on s390x.
 if [ -z "$STEPS" ]; then STEPS=1000; [ "$(uname -m)" = s390x ] && STEPS=100; fi
 diag "isolation_random: seed $SEED, $STEPS steps"
 

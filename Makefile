@@ -17,7 +17,8 @@ help:
 	@echo "make shell   the test VM at a prompt, modules loaded (ARCH=x86_64|s390, SIM=spec)"
 	@echo "make s390    cross-build the modules for s390x"
 	@echo "make modules build the modules for ARCH into build/ARCH"
-	@echo "make soak    the long isolation runs (host model: AP_RS_SOAK_OPS operations, default 10^7)"
+	@echo "make soak    the long isolation runs (host model: AP_RS_SOAK_OPS operations, default 10^7;"
+	@echo "             then a VM: AP_RS_SOAK_VM_STEPS steps, default 10^5; AP_RS_SOAK_SEED for both)"
 	@echo "make fuzz    libFuzzer on every parser, FUZZ_SECONDS each (default 60)"
 
 setup:
@@ -47,6 +48,7 @@ host-test:
 soak:
 	@PATH=$$HOME/.cargo/bin:$$PATH cargo test --release -p vfio_ap --test isolation -- \
 		--ignored --nocapture soak 2>&1 | grep -E '^isolation soak|panicked|FAILED|test result'
+	@scripts/soak_vm.sh
 
 
 fuzz:

@@ -19,6 +19,7 @@
 # Extra test scripts are copied into the VM and run like the in-tree ones.
 # AP_RS_VM_APPEND adds to the kernel command line (e.g. "aprs.iso_seed=942 aprs.iso_steps=500"
 # for tests/vm/tests/isolation_random.sh).
+# --timeout is per test (default 120 s); the VM as a whole gets at least 40 minutes.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
@@ -57,13 +58,14 @@ s390)
 *) echo "run.sh: unknown arch $A" >&2; exit 2 ;;
 esac
 
-# Test programs, built static for the target (again when a shared header changes).
+# Test programs, built static for the target; the headers in progs/ are shared
+# between them (apview.h, vfio_open.h), so a newer header rebuilds them all.
 mkdir -p "$OUT/progs"
-HDR=$(ls -t "$HERE"/progs/*.h 2>/dev/null | head -1)
 for src in "$HERE"/progs/*.c; do
 	exe=$OUT/progs/$(basename "$src" .c)
-	if [ ! -x "$exe" ] || [ "$src" -nt "$exe" ] || { [ -n "$HDR" ] && [ "$HDR" -nt "$exe" ]; }; then
-		$CC -static -O2 -Wall -Werror -o "$exe" "$src"
+	if [ ! -x "$exe" ] || [ "$src" -nt "$exe" ] ||
+		[ -n "$(find "$HERE/progs" -name '*.h' -newer "$exe")" ]; then
+		$CC -static -O2 -Wall -Wextra -Werror -o "$exe" "$src"
 	fi
 done
 
@@ -123,8 +125,10 @@ if [ -z "$DEMO" ]; then
 fi
 
 LOG=$RUN/vm-console.log
+# The whole VM gets 40 minutes, or the per-test timeout and 10 more for a longer test.
+QTIMEOUT=$((TIMEOUT + 600 > 2400 ? TIMEOUT + 600 : 2400))
 set +e
-timeout 2400 "${QEMU[@]}" -m 1024 -smp "$SMP" -kernel "$KIMG" -initrd "$CPIO" -append "$APPEND" \
+timeout "$QTIMEOUT" "${QEMU[@]}" -m 1024 -smp "$SMP" -kernel "$KIMG" -initrd "$CPIO" -append "$APPEND" \
 	-nographic -monitor none -no-reboot </dev/null 2>&1 | tr -d '\r' >"$LOG"
 set -e
 cp "$LOG" "$OUT/vm-console.log.$$" && mv "$OUT/vm-console.log.$$" "$OUT/vm-console.log"

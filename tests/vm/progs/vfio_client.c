@@ -75,6 +75,7 @@
 #include <unistd.h>
 
 #include "failnth.h"
+#include "vfio_open.h"
 
 #ifndef VFIO_DEVICE_FLAGS_AP
 #define VFIO_DEVICE_FLAGS_AP	(1 << 5)
@@ -163,7 +164,7 @@ static void close_device(void)
 	close_fd(&container);
 }
 
-static void on_sigterm(int sig)
+static void on_sigterm(int sig __attribute__((unused)))
 {
 	_exit(0);	/* the kernel closes the fds */
 }
@@ -180,88 +181,19 @@ static int parse(const char *str, int base, long *val)
 	return (errno || *end) ? -1 : 0;
 }
 
-/* The IOMMU group number of mdev id (in buf), or NULL with errno set. */
-static const char *group_of(const char *id, char *buf, size_t size)
-{
-	char path[PATH_MAX];
-	const char *grp;
-	ssize_t len;
-
-	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%.64s/iommu_group", id);
-	len = readlink(path, buf, size - 1);
-	if (len < 0)
-		return NULL;
-	buf[len] = 0;
-	grp = strrchr(buf, '/');
-	return grp ? grp + 1 : buf;
-}
-
 static int cmd_open(void)
 {
-	char path[PATH_MAX], link[PATH_MAX];
-	struct vfio_group_status status = { .argsz = sizeof(status) };
-	int c, g, d, type;
-	const char *grp;
+	const char *step;
+	int fds[3], e;
 
-	grp = group_of(uuid, link, sizeof(link));
-	if (!grp)
-		return err(errno, "group");
-
-	c = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-	if (c < 0)
-		return err(errno, "container");
-	type = ioctl(c, VFIO_GET_API_VERSION);
-	if (type != VFIO_API_VERSION) {
-		err(type < 0 ? errno : EINVAL, "container");
-		close(c);
-		return -1;
-	}
-	if (ioctl(c, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) > 0)
-		type = VFIO_TYPE1v2_IOMMU;
-	else if (ioctl(c, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU) > 0)
-		type = VFIO_TYPE1_IOMMU;
-	else {
-		close(c);
-		return err(ENODEV, "container");
-	}
-
-	snprintf(path, sizeof(path), "/dev/vfio/%.64s", grp);
-	g = open(path, O_RDWR | O_CLOEXEC);
-	if (g < 0) {
-		err(errno, "group");
-		goto out_c;
-	}
-	if (ioctl(g, VFIO_GROUP_GET_STATUS, &status) < 0) {
-		err(errno, "viable");
-		goto out_g;
-	}
-	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
-		err(EPERM, "viable");
-		goto out_g;
-	}
-	if (ioctl(g, VFIO_GROUP_SET_CONTAINER, &c) < 0) {
-		err(errno, "set_container");
-		goto out_g;
-	}
-	if (ioctl(c, VFIO_SET_IOMMU, type) < 0) {
-		err(errno, "set_iommu");
-		goto out_g;
-	}
-	d = ioctl(g, VFIO_GROUP_GET_DEVICE_FD, uuid);
-	if (d < 0) {
-		err(errno, "device");
-		goto out_g;
-	}
+	e = vfio_open_device(uuid, fds, &step);
+	if (e)
+		return err(e, step);
 	close_device();		/* a second successful open replaces the first */
-	container = c;
-	group = g;
-	device = d;
+	container = fds[0];
+	group = fds[1];
+	device = fds[2];
 	return 0;
-out_g:
-	close(g);
-out_c:
-	close(c);
-	return -1;
 }
 
 /* SET_IRQS with one s32 of eventfd data if DATA_EVENTFD is in flags. */
@@ -368,7 +300,7 @@ static int cmd_open_other(const char *other)
 
 	if (!other || container < 0)
 		return err(EINVAL, "usage");
-	grp = group_of(other, link, sizeof(link));
+	grp = vfio_group_of(other, link, sizeof(link));
 	if (!grp)
 		return err(errno, "group");
 	snprintf(path, sizeof(path), "/dev/vfio/%.64s", grp);

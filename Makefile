@@ -49,6 +49,7 @@ soak:
 	@PATH=$$HOME/.cargo/bin:$$PATH cargo test --release -p vfio_ap --test isolation -- \
 		--ignored --nocapture soak 2>&1 | grep -E '^isolation soak|panicked|FAILED|test result'
 	@scripts/soak_vm.sh
+	@scripts/soak_faults.sh
 
 
 fuzz:

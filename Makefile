@@ -18,7 +18,8 @@ help:
 	@echo "make s390    cross-build the modules for s390x"
 	@echo "make modules build the modules for ARCH into build/ARCH"
 	@echo "make soak    the long isolation runs (host model: AP_RS_SOAK_OPS operations, default 10^7;"
-	@echo "             then a VM: AP_RS_SOAK_VM_STEPS steps, default 10^5; AP_RS_SOAK_SEED for both)"
+	@echo "             then a VM: AP_RS_SOAK_VM_STEPS steps, default 10^5; AP_RS_SOAK_SEED for both;"
+	@echo "             then a VM: every allocation failure and a storm of AP_RS_SOAK_STORM_S s, default 300)"
 	@echo "make fuzz    libFuzzer on every parser, FUZZ_SECONDS each (default 60)"
 
 setup:

@@ -101,8 +101,10 @@ sim_cmd() { printf 'w %s\n%s\n\0' $SIM "$*" >&7; read -r R <&8; }
 
 # inv WHAT: the isolation invariant holds now (tests/vm/progs/apview collects the view,
 # ap_test_drv's ap_test/invariant checks it; needs ap_test_drv and vfio_ap loaded).
+# inv_holds: the same as a status; the checker's report is in /tmp/inv.
+inv_holds() { apview /sys/kernel/debug/ap_test/invariant >/tmp/inv 2>&1; }
 inv() {
-	if apview /sys/kernel/debug/ap_test/invariant >/tmp/inv 2>&1; then ok "invariant: $1"; else
+	if inv_holds; then ok "invariant: $1"; else
 		notok "invariant: $1"; sed 's/^/# /' /tmp/inv
 	fi
 }
@@ -169,6 +171,8 @@ FS=/sys/kernel/debug/failslab
 # the group's allocations under vfio_ap's probe).
 failslab_setup() {
 	local r
+	FAULT_SCHEDULE=$(uname -m)
+	grep -q aprs.faults_all /proc/cmdline && FAULT_SCHEDULE=all
 	echo 0 >$FS/probability
 	echo 0 >$FS/verbose
 	echo N >$FS/ignore-gfp-wait
@@ -215,15 +219,15 @@ vcop() {
 # The runs fault_loop tries: every n up to 16, then steps of a quarter (n, n +
 # n/4, ...) until the operation runs out of allocations; on s390x (about three
 # times slower under TCG) every n up to 4, then doubling; every n with
-# aprs.faults_all on the kernel command line (make soak).
-FAULTS_ALL=
-grep -q aprs.faults_all /proc/cmdline && FAULTS_ALL=1
+# aprs.faults_all on the kernel command line (make soak). failslab_setup picks
+# the schedule (FAULT_SCHEDULE), so that tests without faults fork nothing for it.
 # fault_next: the n after n.
 fault_next() {
-	if [ -n "$FAULTS_ALL" ]; then n=$((n + 1))
-	elif [ "$(uname -m)" = s390x ]; then if [ $n -lt 4 ]; then n=$((n + 1)); else n=$((n * 2)); fi
-	elif [ $n -lt 16 ]; then n=$((n + 1))
-	else n=$((n + n / 4)); fi
+	case $FAULT_SCHEDULE in
+	all) n=$((n + 1)) ;;
+	s390x) if [ $n -lt 4 ]; then n=$((n + 1)); else n=$((n * 2)); fi ;;
+	*) if [ $n -lt 16 ]; then n=$((n + 1)); else n=$((n + n / 4)); fi ;;
+	esac
 }
 # fault_loop WHAT [always]: runs f_op 0 (no fault), then f_op N with the N-th
 # allocation failing for growing N until the operation makes fewer than N. f_op
@@ -267,7 +271,7 @@ fault_loop() {
 			[ "$ST" = "$before" ] || { bad="$bad $n:ENOMEM-but-changed"; diag "$n: $ST"; } ;;
 		*) bad="$bad $n:$res" ;;
 		esac
-		if ! apview /sys/kernel/debug/ap_test/invariant >/tmp/inv 2>&1; then
+		if ! inv_holds; then
 			bad="$bad $n:invariant"; sed 's/^/# /' /tmp/inv
 		fi
 		[ "$ST" = "$before" ] || f_undo

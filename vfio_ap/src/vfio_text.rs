@@ -151,6 +151,14 @@ pub fn write_queue_status(w: &mut dyn fmt::Write, s: QueueStatusAttr) -> fmt::Re
     writeln!(w, "{}", s.as_str())
 }
 
+/// Writes a queue's `holder` (an ap-rs attribute, not in the C driver): the device name (UUID)
+/// of the mdev whose assigned matrix contains the APQN and `\n`, or only `\n` when no mdev holds
+/// it. It names the mdev an apmask/aqmask write was refused for (`in use by mdev`), from which
+/// the APQN has to be unassigned first.
+pub fn write_queue_holder(w: &mut dyn fmt::Write, holder: Option<&str>) -> fmt::Result {
+    writeln!(w, "{}", holder.unwrap_or(""))
+}
+
 /// `MDEV_SHARING_ERR`, logged with `dev_warn` on the device of the mdev being written to, one
 /// line per overlapping APQN: `Userspace may not assign queue %02lx.%04lx to mdev: already
 /// assigned to %s` (`%s` the other mdev's device name, its UUID).
@@ -318,6 +326,15 @@ mod tests {
         ] {
             assert_eq!(render(|w| write_queue_status(w, s)), t);
         }
+    }
+
+    #[test]
+    fn queue_holder_text() {
+        assert_eq!(
+            render(|w| write_queue_holder(w, Some("1b2ca4b0-0f6c-4a6e-9d5b-0c2f4e7a9b10"))),
+            "1b2ca4b0-0f6c-4a6e-9d5b-0c2f4e7a9b10\n"
+        );
+        assert_eq!(render(|w| write_queue_holder(w, None)), "\n");
     }
 
     #[test]

@@ -84,6 +84,9 @@ expect_eq "queue 02.0006 stays unbound (the host's)" - "$DRV"
 expect_text "status 01.0004: assigned" /sys/devices/ap/card01/01.0004/status "assigned\n"
 expect_text "status 00.0004: unassigned" /sys/devices/ap/card00/00.0004/status "unassigned\n"
 check "no status file on a host queue" test ! -e /sys/devices/ap/card02/02.0006/status
+expect_text "holder 01.0004: mdev 1" /sys/devices/ap/card01/01.0004/holder "$U1\n"
+expect_text "holder 00.0004: nobody" /sys/devices/ap/card00/00.0004/holder "\n"
+check "no holder file on a host queue" test ! -e /sys/devices/ap/card02/02.0006/holder
 # Adapter 5 is not in the host configuration: out of the shadow.
 expect_text "guest_matrix: adapter 5 filtered (not configured)" $M1/guest_matrix "01.0004\n01.0005\n"
 
@@ -109,7 +112,9 @@ esac
 expect_text "mdev 2: matrix unchanged" $M2/matrix "01.\n"
 expect_write "mdev 2: assign_domain 7 (01.0007 is free)" $M2/assign_domain '7' OK
 expect_text "mdev 2: matrix" $M2/matrix "01.0007\n"
+expect_text "holder 01.0007: mdev 2" /sys/devices/ap/card01/01.0007/holder "$U2\n"
 expect_write "mdev 2: unassign_adapter 1" $M2/unassign_adapter '1' OK
+expect_text "holder 01.0007: nobody" /sys/devices/ap/card01/01.0007/holder "\n"
 expect_write "mdev 2: the same control domain as mdev 1" $M2/assign_control_domain '3' OK
 
 # ---- in_use: the host cannot take back what an mdev holds.
@@ -121,6 +126,7 @@ case $log in
 	ok "in_use logs each APQN on the holding mdev" ;;
 *) notok "in_use logs each APQN on the holding mdev"; diag "$log" ;;
 esac
+expect_text "holder 01.0005 names the mdev of the refusal" /sys/devices/ap/card01/01.0005/holder "$U1\n"
 expect_text "apmask unchanged after EBUSY" $B/apmask \
 	"0x3fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\n"
 expect_write "aqmask +5: in use" $B/aqmask '+5' EBUSY
@@ -138,6 +144,7 @@ expect_text "guest_matrix after unassign_domain" $M1/guest_matrix "01.0004\n"
 expect_write "unassign_adapter 1" $M1/unassign_adapter '1' OK
 expect_text "guest_matrix after unassign_adapter" $M1/guest_matrix ".0004\n"
 expect_text "status 01.0004: unassigned again" /sys/devices/ap/card01/01.0004/status "unassigned\n"
+expect_text "holder 01.0004: nobody after the unassign" /sys/devices/ap/card01/01.0004/holder "\n"
 expect_write "apmask +1: no longer in use" $B/apmask '+1' OK
 expect_write "apmask -1" $B/apmask '-1' OK
 

@@ -1231,11 +1231,14 @@ struct QueueDriver {
     dev: Arc<MatrixDev>,
 }
 
-/// The ids of the queue files.
+/// The ids of the queue files: `status` as in C; `holder`, the UUID of the mdev the APQN is
+/// assigned to, is ap-rs's answer to "which mdev holds this queue".
 const QATTR_STATUS: u32 = 0;
+const QATTR_HOLDER: u32 = 1;
 
 crate::driver_attribute_group!(static QUEUE_GROUP for QueueDriver {
     (c"status", 0o444, QATTR_STATUS),
+    (c"holder", 0o444, QATTR_HOLDER),
 });
 
 fn apqn_of(dev: &ApDevice) -> Apqn {
@@ -1401,17 +1404,23 @@ impl ApDriver for QueueDriver {
     }
 
     fn attr_show(&self, dev: &ApDevice, id: u32, buf: &mut ShowBuf<'_>) -> Result {
-        if id != QATTR_STATUS {
-            return Err(EIO);
-        }
         let a = apqn_of(dev);
         let d = &self.dev;
         let _guests = d.guests.lock();
         let mdevs = d.mdevs.lock();
-        let have = mdevs.queues.iter().any(|q| q.apqn == a);
         let owner = matrix::mdev_for_apqn(a, mdevs.others(None)).and_then(|id| mdevs.rec(id));
-        let s = vfio_text::queue_status(have, owner.map(|m| (m.guest.is_some(), &m.shadow)), a);
-        vfio_text::write_queue_status(buf, s).map_err(|_| EIO)
+        match id {
+            QATTR_STATUS => {
+                let have = mdevs.queues.iter().any(|q| q.apqn == a);
+                let m = owner.map(|m| (m.guest.is_some(), &m.shadow));
+                let s = vfio_text::queue_status(have, m, a);
+                vfio_text::write_queue_status(buf, s).map_err(|_| EIO)
+            }
+            QATTR_HOLDER => {
+                vfio_text::write_queue_holder(buf, owner.map(|m| m.name())).map_err(|_| EIO)
+            }
+            _ => Err(EIO),
+        }
     }
 }
 

@@ -26,6 +26,12 @@
  *   irqinfo <index>      OK index=<i> count=<c> flags=0x<hex>
  *   irqs                 two eventfds, SET_IRQS for the request then the
  *                        config-change index; ERR <NAME> eventfd|req|cfg
+ *   realize              QEMU's sequence after the open: GET_INFO, then per
+ *                        irq index (request, config change) the checks
+ *                        num_irqs > index and GET_IRQ_INFO count >= 1 before
+ *                        its eventfd and SET_IRQS; OK irqs=<n> req=<0|1>
+ *                        cfg=<0|1> (1: registered); ERR <NAME>
+ *                        info|req|cfg|eventfd
  *   irqs_off <index>     SET_IRQS DATA_NONE|ACTION_TRIGGER, count 0
  *   setirq_raw <index> <flags-hex> <start> <count> <fd>
  *                        raw SET_IRQS, one s32 of data if DATA_EVENTFD is set
@@ -53,7 +59,8 @@
  * device, group and container, and appends "0 request unplugged".
  *
  * QEMU correspondence: vfio_ap_realize gets the device (the open sequence),
- * vfio_ap_register_irq_notifier runs for both irq indexes (irqs),
+ * vfio_ap_register_irq_notifier runs for both irq indexes (realize; irqs is
+ * the same registration without the checks),
  * vfio_ap_reset is VFIO_DEVICE_RESET (reset), and the request notifier
  * handler unplugs the device (unplug_on_req 1). Exits on SIGTERM and when
  * its parent dies.
@@ -247,6 +254,44 @@ static int cmd_irqs(void)
 	return 0;
 }
 
+/*
+ * QEMU's realize after the device is attached: GET_INFO, then for each of the
+ * two irq indexes what vfio_ap_register_irq_notifier does: skip it unless
+ * num_irqs > index, GET_IRQ_INFO and skip it unless count >= 1, then an
+ * eventfd and SET_IRQS(DATA_EVENTFD|ACTION_TRIGGER, start 0, count 1).
+ * Result: OK irqs=<num_irqs> req=<0|1> cfg=<0|1> (1: registered).
+ */
+static int cmd_realize(void)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	static const char *const what[2] = { "req", "cfg" };
+	int reg[2] = { 0, 0 };
+	unsigned int i;
+
+	if (ioctl(device, VFIO_DEVICE_GET_INFO, &info) < 0)
+		return err(errno, "info");
+	for (i = 0; i < 2; i++) {
+		struct vfio_irq_info ii = { .argsz = sizeof(ii), .index = i };
+
+		if (info.num_irqs <= i)
+			continue;
+		if (ioctl(device, VFIO_DEVICE_GET_IRQ_INFO, &ii) < 0)
+			return err(errno, what[i]);
+		if (ii.count < 1)
+			continue;
+		close_fd(&efd[i]);
+		efd[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (efd[i] < 0)
+			return err(errno, "eventfd");
+		if (set_irqs(i, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
+			     0, 1, efd[i]) < 0)
+			return err(errno, what[i]);
+		reg[i] = 1;
+	}
+	snprintf(res, sizeof(res), "OK irqs=%u req=%d cfg=%d", info.num_irqs, reg[0], reg[1]);
+	return 0;
+}
+
 static int cmd_wait(int i, long ms)
 {
 	struct pollfd p = { .fd = efd[i], .events = POLLIN };
@@ -360,6 +405,8 @@ static void run(int argc, char **argv)
 				 info.index, info.count, info.flags);
 	} else if (!strcmp(c, "irqs")) {
 		cmd_irqs();
+	} else if (!strcmp(c, "realize")) {
+		cmd_realize();
 	} else if (!strcmp(c, "irqs_off")) {
 		if (argc != 2 || parse(argv[1], 0, &a[0]) < 0)
 			err(EINVAL, "usage");

@@ -54,8 +54,10 @@ vc ioctl_raw irqinfo_bad
 expect_err "GET_IRQ_INFO index 2: EINVAL" EINVAL
 vc ioctl_raw info_short
 expect_err "GET_INFO with argsz 4: EINVAL" EINVAL
+vc realize
+expect_eq "QEMU's realize: GET_INFO, GET_IRQ_INFO and SET_IRQS for both indexes" "OK irqs=2 req=1 cfg=1" "$VCR"
 vc irqs
-expect_eq "SET_IRQS for both eventfds" OK "$VCR"
+expect_eq "SET_IRQS for both eventfds again (replaces them)" OK "$VCR"
 vc setirq_raw 0 0x24 0 1 -2
 expect_err "SET_IRQS with fd -2: EINVAL" EINVAL
 
@@ -189,7 +191,8 @@ vc open
 expect_eq "open again" OK "$VCR"
 guest_line
 expect_eq "a new guest: one commit" "$U commits 1 apm $A1 aqm $Q5 adm $Z" "$GL"
-vc irqs
+vc realize
+expect_eq "realize as QEMU does" "OK irqs=2 req=1 cfg=1" "$VCR"
 vc unplug_on_req 1
 dmesg -c >/dev/null
 expect_write "remove the open mdev (blocks until the client lets go)" $M/remove '1' OK

@@ -62,6 +62,11 @@ if [ "$(uname -m)" = s390x ]; then
 	if insmod $AP_KO 2>/dev/null; then notok "s390 without AP instructions: load refused"; rmmod ap
 	else ok "s390 without AP instructions: load refused"; fi
 	check "s390: the refusal says why" sh -c 'dmesg | grep -q "does not support AP instructions"'
+	check "s390: no AP bus after the refusal" test ! -e $B
+	# vfio_ap.ko needs ap.ko's exports: without the bus it cannot load and creates nothing.
+	if insmod /m/vfio_ap.ko 2>/dev/null; then notok "s390 without AP: vfio_ap refused"; rmmod vfio_ap
+	else ok "s390 without AP: vfio_ap refused"; fi
+	check "s390 without AP: no matrix device" test ! -e /sys/devices/vfio_ap
 fi
 check "load the default machine again" load_ap
 rm -f /tmp/ap-nondefault

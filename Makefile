@@ -17,6 +17,7 @@ help:
 	@echo "make shell   the test VM at a prompt, modules loaded (ARCH=x86_64|s390, SIM=spec)"
 	@echo "make s390    cross-build the modules for s390x"
 	@echo "make modules build the modules for ARCH into build/ARCH"
+	@echo "             (KDIR=<kernel build dir>: against that kernel, into build/kdir; Documentation/lpar.rst)"
 	@echo "make soak    the long isolation runs (host model: AP_RS_SOAK_OPS operations, default 10^7;"
 	@echo "             then a VM: AP_RS_SOAK_VM_STEPS steps, default 10^5; AP_RS_SOAK_SEED for both;"
 	@echo "             then a VM: every allocation failure and a storm of AP_RS_SOAK_STORM_S s, default 300)"
@@ -28,8 +29,14 @@ setup:
 kernel: setup
 	@scripts/kernel.sh $(ARCH)
 
+# KDIR=<kernel build dir>: build against that kernel instead of the cached test kernel (an
+# LPAR's own kernel: Documentation/lpar.rst); the modules go to build/kdir/.
 modules:
+ifdef KDIR
+	$(MAKE) -C $(KDIR) M=$(CURDIR) MO=$(CURDIR)/build/kdir modules
+else
 	@scripts/modules.sh $(ARCH)
+endif
 
 s390:
 	@scripts/modules.sh s390

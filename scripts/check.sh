@@ -62,6 +62,9 @@ if cargo test --workspace >"$log" 2>&1; then echo "ok   - cargo test"; else echo
 count "$log"
 if ! grep -q 'test result:' "$log"; then FAIL=$((FAIL + 1)); echo "FAIL - cargo test ran no tests"; tail -20 "$log"; fi
 
+echo "== documentation"
+step "Documentation/*.rst: reStructuredText without warnings" scripts/doccheck.sh
+
 echo "== kernel crates"
 kfiles=$(find drivers tests/kmod -name '*.rs' | sort)
 step "rustfmt (kernel crates, kernel .rustfmt.toml)" rustfmt --check --edition 2021 --config-path "$KSRC/.rustfmt.toml" $kfiles

@@ -27,7 +27,7 @@ say() { echo "toolchain: $*" >&2; }
 STAMP=$C/.toolchain-ok-$(md5sum <"$0" | cut -c1-12)
 if [ ! -f "$STAMP" ]; then
 	PKGS=(rustc-web rust-web-src libclang-19-dev build-essential flex bison bc libelf-dev
-	      libssl-dev cpio kmod rust-web-clippy dwarves xz-utils python3 qemu-system-x86 busybox-static
+	      libssl-dev cpio kmod rust-web-clippy dwarves xz-utils python3 python3-docutils qemu-system-x86 busybox-static
 	      gcc-12-s390x-linux-gnu gcc-s390x-linux-gnu libc6-dev-s390x-cross binutils-s390x-linux-gnu)
 	missing=()
 	for p in "${PKGS[@]}"; do

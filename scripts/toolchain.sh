@@ -6,7 +6,10 @@
 #
 # - Debian packages (apt-get, only those missing),
 # - linux-source-7.3 (trixie-backports), qemu-system-s390x 10.0
-#   (bookworm-backports) and busybox-static:s390x, fetched through side apt
+#   (bookworm-backports), busybox-static:s390x, and for the VM tests' mdevctl
+#   (tests/vm/tests/mdevctl.sh) trixie's mdevctl 1.4 with the libc6 and
+#   libgcc-s1 it runs on, for amd64 and s390x (bookworm's 1.2 has no
+#   `modify --live`; 1.4 needs glibc 2.39), fetched through side apt
 #   configurations under the cache directory: the machine's apt sources are
 #   never changed and nothing from the side configurations is installed,
 # - bindgen-cli 0.72.1 from crates.io (not 0.73.x: wrong layouts),
@@ -42,8 +45,9 @@ if [ ! -f "$STAMP" ]; then
 	fi
 
 	# Side apt configurations: own lists, cache and an empty status file.
-	side_apt() { # side_apt <name> <arch> <sources line>...: sets SIDE
+	side_apt() { # side_apt <name> <arch> <sources line>...: sets SIDE and SIDE_ARCH
 		local n=$1 a=$2; shift 2
+		SIDE_ARCH=$a
 		local d=$C/apt-$n
 		mkdir -p "$d/lists/partial" "$d/cache/archives/partial"
 		printf '%s\n' "$@" >"$d/sources.list.new"
@@ -58,14 +62,16 @@ if [ ! -f "$STAMP" ]; then
 			rm "$d/sources.list.new"
 		fi
 	}
-	fetch_deb() { # fetch_deb <pkg> <release|-> <unpack-dir>
+	fetch_deb() { # fetch_deb <pkg> <release|-> <unpack-dir>: from the last side_apt's configuration
 		local p=$1 rel=$2 dst=$3 f tag=""
 		case $rel in bookworm-backports) tag="~bpo12" ;; trixie-backports) tag="~bpo13" ;; esac
-		f=$(ls "$C/debs/${p}_"*"$tag"*.deb 2>/dev/null | head -1 || true)
+		# The architecture is part of the name: libc6 is fetched for amd64 and s390x.
+		f=$(ls "$C/debs/${p}_"*"$tag"*"_$SIDE_ARCH.deb" "$C/debs/${p}_"*"$tag"*_all.deb 2>/dev/null | head -1 || true)
 		if [ -z "$f" ]; then
-			(cd "$C/debs" && apt-get "${SIDE[@]}" -qq download "$p${tag:+/$rel}" >"$LOG/download-$p.log" 2>&1) \
-				|| { cat "$LOG/download-$p.log" >&2; die "download of $p failed"; }
-			f=$(ls "$C/debs/${p}_"*"$tag"*.deb | head -1)
+			(cd "$C/debs" && apt-get "${SIDE[@]}" -qq download "$p${tag:+/$rel}" >"$LOG/download-$p-$SIDE_ARCH.log" 2>&1) \
+				|| { cat "$LOG/download-$p-$SIDE_ARCH.log" >&2; die "download of $p ($SIDE_ARCH) failed"; }
+			f=$(ls "$C/debs/${p}_"*"$tag"*"_$SIDE_ARCH.deb" "$C/debs/${p}_"*"$tag"*_all.deb 2>/dev/null | head -1 || true)
+			[ -n "$f" ] || die "download of $p ($SIDE_ARCH): no .deb in $C/debs"
 		fi
 		if [ ! -f "$dst/.unpacked-$(basename "$f")" ]; then
 			mkdir -p "$dst" && dpkg-deb -x "$f" "$dst" && touch "$dst/.unpacked-$(basename "$f")"
@@ -78,6 +84,11 @@ if [ ! -f "$STAMP" ]; then
 	fetch_deb qemu-system-data bookworm-backports "$C/qemu10"
 	side_apt s390x s390x "deb $DEB bookworm main"
 	fetch_deb busybox-static - "$C/bb-s390x"
+	# mdevctl for the VMs: trixie's (own configurations, so that nothing else comes from trixie).
+	for a in amd64 s390x; do
+		side_apt "trixie-$a" "$a" "deb $DEB trixie main"
+		for p in mdevctl libc6 libgcc-s1; do fetch_deb "$p" - "$C/mdevctl-$a"; done
+	done
 
 	# bindgen-cli, pinned.
 	BINDGEN=$C/tools/bin/bindgen
@@ -115,4 +126,6 @@ RUST_LIB_SRC=$RUST_LIB_SRC
 LIBCLANG_PATH=/usr/lib/llvm-19/lib
 QEMU_S390="$C/qemu10/usr/bin/qemu-system-s390x -L $C/qemu10/usr/share/qemu -audio none"
 BUSYBOX_S390=$C/bb-s390x/bin/busybox
+MDEVCTL_X86_64=$C/mdevctl-amd64
+MDEVCTL_S390=$C/mdevctl-s390x
 EOV

@@ -157,6 +157,16 @@ vc() {
 	done
 }
 
+# guest_line UUID: sets GL to the line of /sys/kernel/debug/vfio_ap/guests (vfio_ap
+# simguest=1) for the mdev UUID, without the CRYCB dump: "UUID commits N apm M aqm M adm M".
+guest_line() {
+	local l
+	GL=
+	while IFS= read -r l; do
+		case $l in "$1 "*) GL=${l%% crycb *} ;; esac
+	done </sys/kernel/debug/vfio_ap/guests
+}
+
 # ---- Allocation failures aimed at one module (tests/vm/tests/faults_*.sh): failslab
 # with require-start/end (CONFIG_FAULT_INJECTION_STACKTRACE_FILTER), so only
 # allocations with that module's code on the stack count, and fail-nth

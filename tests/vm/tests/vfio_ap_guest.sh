@@ -33,14 +33,6 @@ expect_text "no guest yet" $G ""
 inv "before the guest starts"
 
 vc_start $U
-# guest_line: sets GL to the guests file's line of the mdev (without the CRYCB dump).
-guest_line() {
-	local l
-	GL=
-	while IFS= read -r l; do
-		case $l in "$U "*) GL=${l%% crycb *} ;; esac
-	done <$G
-}
 
 vc open
 expect_eq "open the VFIO device" OK "$VCR"
@@ -74,7 +66,7 @@ mask 4; Q4=$MASK
 mask 4 5; Q45=$MASK
 mask 3; C3=$MASK
 mask; Z=$MASK
-guest_line
+guest_line $U
 expect_eq "guest after open: one commit, 01.0004, cdom 3" "$U commits 1 apm $A1 aqm $Q4 adm $C3" "$GL"
 # The CRYCB bytes themselves (format 2): only APCB1 (0x80: APM, 0xa0: AQM, 0xc0: ADM) is set.
 crycb=
@@ -89,7 +81,7 @@ expect_text "status 01.0005: unassigned" /sys/devices/ap/card01/01.0005/status "
 # Hot plug: one commit, the config-change eventfd fires.
 vc events
 expect_write "assign_domain 5 (hot plug)" $M/assign_domain '5' OK
-guest_line
+guest_line $U
 expect_eq "hot plug: one more commit, domains 4-5" "$U commits 2 apm $A1 aqm $Q45 adm $C3" "$GL"
 vc wait cfg 5000
 expect_eq "config-change eventfd fired once" "OK 1" "$VCR"
@@ -99,26 +91,26 @@ inv "after hot plug"
 # Nothing changes for the guest: no commit.
 expect_write "assign_domain 5 again" $M/assign_domain '5' OK
 expect_write "assign_adapter 9 (not configured: not in the guest)" $M/assign_adapter '9' OK
-guest_line
+guest_line $U
 expect_eq "no commit without a change of the guest's view" "$U commits 2 apm $A1 aqm $Q45 adm $C3" "$GL"
 
 # Hot unplug.
 expect_write "unassign_domain 4 (hot unplug)" $M/unassign_domain '4' OK
 mask 5; Q5=$MASK
-guest_line
+guest_line $U
 expect_eq "hot unplug: one commit" "$U commits 3 apm $A1 aqm $Q5 adm $C3" "$GL"
 inv "after hot unplug"
 expect_write "unassign_control_domain 3" $M/unassign_control_domain '3' OK
-guest_line
+guest_line $U
 expect_eq "control domain gone: one commit" "$U commits 4 apm $A1 aqm $Q5 adm $Z" "$GL"
 
 # The host configuration changes under the guest.
 sim_cmd rdom 5
-guest_line
+guest_line $U
 expect_eq "domain 5 leaves the host configuration: one commit" "$U commits 5 apm $A1 aqm $Z adm $Z" "$GL"
 inv "after a domain left the configuration"
 sim_cmd adom 5
-guest_line
+guest_line $U
 expect_eq "domain 5 back: one commit" "$U commits 6 apm $A1 aqm $Q5 adm $Z" "$GL"
 inv "after the domain came back"
 vc events
@@ -189,7 +181,7 @@ expect_text "status 01.0005: assigned after close" /sys/devices/ap/card01/01.000
 # Removal of an open mdev: the request reaches the client, which unplugs (as QEMU does).
 vc open
 expect_eq "open again" OK "$VCR"
-guest_line
+guest_line $U
 expect_eq "a new guest: one commit" "$U commits 1 apm $A1 aqm $Q5 adm $Z" "$GL"
 vc realize
 expect_eq "realize as QEMU does" "OK irqs=2 req=1 cfg=1" "$VCR"

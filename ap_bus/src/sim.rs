@@ -89,6 +89,9 @@ const Q_IRQ: u8 = 0x01;
 const Q_RESET: u8 = 0x02;
 /// Queue flag: the reset in progress never completes.
 const Q_RESET_NEVER: u8 = 0x04;
+/// Queue flag: a finite reset was started and no TAPQ has reported it complete yet (see
+/// [`ResetNotices`]).
+const Q_NOTICE: u8 = 0x08;
 
 /// Mode encoding in the simulator state (0 must be valid).
 const MODE_CCA: u8 = 0;
@@ -361,8 +364,47 @@ pub enum Command {
     Qact(u8),
     /// `sclp 0|1`: whether SCLP AP reconfiguration is supported.
     Sclp(bool),
+    /// `notices clear`: forget the [`ResetNotices`] so far.
+    NoticesClear,
     /// `machine <spec...>`: replace the whole machine.
     Machine(MachineSpec),
+}
+
+/// How long after a reset completed the first TAPQ reported it: for every finite reset whose
+/// completion a TAPQ saw, the time from its deadline (the moment the queue stopped answering
+/// "reset in progress") to that TAPQ. This is how quickly a driver polling the reset notices
+/// it. A reset that a new reset, a removal of its adapter or domain, a deconfiguration or
+/// checkstop overtakes before any TAPQ saw it complete is not counted; neither is one that
+/// completed before a rebase of the deadlines (once every 2^31 ms). All-zero: nothing seen.
+/// Printed by [`Sim::write_state`] as `notices <count> sum_ns <n> max_ns <n> last_ns <n>`,
+/// cleared by the `notices clear` command.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ResetNotices {
+    /// Resets seen complete by a TAPQ.
+    pub count: u64,
+    /// The sum of their delays (ns, saturating).
+    pub sum_ns: u64,
+    /// The longest delay (ns).
+    pub max_ns: u64,
+    /// The delay of the last one (ns).
+    pub last_ns: u64,
+}
+
+impl ResetNotices {
+    /// Nothing seen.
+    pub const ZERO: ResetNotices = ResetNotices {
+        count: 0,
+        sum_ns: 0,
+        max_ns: 0,
+        last_ns: 0,
+    };
+
+    fn record(&mut self, delay_ns: u64) {
+        self.count = self.count.saturating_add(1);
+        self.sum_ns = self.sum_ns.saturating_add(delay_ns);
+        self.max_ns = self.max_ns.max(delay_ns);
+        self.last_ns = delay_ns;
+    }
 }
 
 /// The simulated AP facility. See the module docs for the all-zero invariant.
@@ -382,6 +424,7 @@ pub struct Sim<C: Clock> {
     config_event: bool,
     generation: u32,
     epoch_ns: u64,
+    notices: ResetNotices,
     q_deadline: [u32; N_QUEUES],
     q_flags: [u8; N_QUEUES],
 }
@@ -411,6 +454,7 @@ impl<C: Clock> Sim<C> {
             config_event: false,
             generation: 0,
             epoch_ns: 0,
+            notices: ResetNotices::ZERO,
             q_deadline: [0; N_QUEUES],
             q_flags: [0; N_QUEUES],
         }
@@ -432,6 +476,7 @@ impl<C: Clock> Sim<C> {
         self.config_event = false;
         self.generation = 0;
         self.epoch_ns = 0;
+        self.notices = ResetNotices::ZERO;
         self.q_deadline.fill(0);
         self.q_flags.fill(0);
     }
@@ -547,6 +592,11 @@ impl<C: Clock> Sim<C> {
         self.resetting(q)
     }
 
+    /// How quickly TAPQs noticed completed resets (see [`ResetNotices`]).
+    pub fn reset_notices(&self) -> ResetNotices {
+        self.notices
+    }
+
     fn slot(&self, apid: u8) -> Slot {
         self.slots[usize::from(apid)]
     }
@@ -570,7 +620,8 @@ impl<C: Clock> Sim<C> {
     }
 
     /// Milliseconds since the epoch, rebasing the epoch and all deadlines when that reaches
-    /// 2^31 ms, so deadlines always fit in `u32`.
+    /// 2^31 ms, so deadlines always fit in `u32`. Completed resets no TAPQ has seen yet are
+    /// not counted in [`ResetNotices`] (their deadlines are not kept).
     fn now_ms(&mut self) -> u32 {
         let ms = self.clock.now_ns().saturating_sub(self.epoch_ns) / 1_000_000;
         if ms < REBASE_MS {
@@ -580,10 +631,12 @@ impl<C: Clock> Sim<C> {
             if *f & Q_RESET != 0 && *f & Q_RESET_NEVER == 0 {
                 let dl = u64::from(*d);
                 if dl <= ms {
-                    *f &= !Q_RESET;
+                    *f &= !(Q_RESET | Q_NOTICE);
                 } else {
                     *d = u32::try_from(dl - ms).unwrap_or(0);
                 }
+            } else if *f & Q_RESET == 0 {
+                *f &= !Q_NOTICE;
             }
         }
         self.epoch_ns = self.epoch_ns.saturating_add(ms.saturating_mul(1_000_000));
@@ -622,9 +675,24 @@ impl<C: Clock> Sim<C> {
             self.q_deadline[i] = 0;
         } else {
             let d = self.deadline_after(self.reset_ms);
-            self.q_flags[i] = Q_RESET;
+            self.q_flags[i] = Q_RESET | Q_NOTICE;
             self.q_deadline[i] = d;
         }
+    }
+
+    /// A TAPQ found `q` not resetting: if that is the first TAPQ to see its last finite
+    /// reset complete, records how long after the deadline that was.
+    fn tapq_saw_done(&mut self, q: Apqn) {
+        let i = qidx(q);
+        if self.q_flags[i] & Q_NOTICE == 0 {
+            return;
+        }
+        self.q_flags[i] &= !Q_NOTICE;
+        let deadline_ns = self
+            .epoch_ns
+            .saturating_add(u64::from(self.q_deadline[i]).saturating_mul(1_000_000));
+        let delay = self.clock.now_ns().saturating_sub(deadline_ns);
+        self.notices.record(delay);
     }
 
     fn clear_adapter_queues(&mut self, apid: u8) {
@@ -719,7 +787,7 @@ impl<C: Clock> Sim<C> {
         let d = self.deadline_after(ms);
         for (f, dl) in self.q_flags.iter_mut().zip(self.q_deadline.iter_mut()) {
             if *f & Q_RESET_NEVER != 0 {
-                *f &= !Q_RESET_NEVER;
+                *f = (*f & !Q_RESET_NEVER) | Q_NOTICE;
                 *dl = d;
             }
         }
@@ -805,6 +873,7 @@ impl<C: Clock> Sim<C> {
             Command::AqicFail(code) => self.aqic_fail = code,
             Command::Qact(t) => self.qact_compat = t,
             Command::Sclp(on) => self.sclp = on,
+            Command::NoticesClear => self.notices = ResetNotices::ZERO,
             Command::Machine(ref spec) => self.configure(spec),
         }
         Ok(())
@@ -827,6 +896,7 @@ impl<C: Clock> Sim<C> {
     /// irqs 0                (queues with interruptions enabled)
     /// resets 0              (queues whose reset has not been seen complete)
     /// event 1               (configuration change event pending)
+    /// notices 0 sum_ns 0 max_ns 0 last_ns 0   (see ResetNotices)
     /// ```
     ///
     /// There is one `card` line per present adapter, ascending.
@@ -871,7 +941,13 @@ impl<C: Clock> Sim<C> {
         let (irqs, resets) = (count(Q_IRQ), count(Q_RESET));
         writeln!(w, "irqs {irqs}")?;
         writeln!(w, "resets {resets}")?;
-        writeln!(w, "event {}", u8::from(self.config_event))
+        writeln!(w, "event {}", u8::from(self.config_event))?;
+        let n = &self.notices;
+        writeln!(
+            w,
+            "notices {} sum_ns {} max_ns {} last_ns {}",
+            n.count, n.sum_ns, n.max_ns, n.last_ns
+        )
     }
 }
 
@@ -899,7 +975,7 @@ impl<C: Clock> ApFacility for Sim<C> {
 
     /// RC 0x01 (GR2 0) outside the limits, without adapter or usage domain; 0x03/0x04 for a
     /// deconfigured/checkstopped adapter; 0x02 while a reset runs; else 0x00 with E set and
-    /// I as AQIC left it. GR2 (only with `t`, for all codes but 0x01): the mode bit (D, A or
+    /// I as AQIC left it (the first such answer after a reset is counted in [`ResetNotices`]). GR2 (only with `t`, for all codes but 0x01): the mode bit (D, A or
     /// X; APSC with cca/ep11 if QCI has APSC; mex4k+crt4k for accel), N if APXA, class 0x80,
     /// `at` = raw type, `nd` (QCI `nd` with APXA, else 15), `ml`, `qd`.
     fn tapq(&mut self, q: Apqn, t: bool) -> (QueueStatus, TapqHwInfo) {
@@ -916,6 +992,7 @@ impl<C: Clock> ApFacility for Sim<C> {
         if self.resetting(q) {
             return (self.status(rc::RESET_IN_PROGRESS, q), h);
         }
+        self.tapq_saw_done(q);
         (self.status(rc::NORMAL, q), h)
     }
 
@@ -1247,6 +1324,7 @@ pub fn parse_command(s: &[u8]) -> Result<Command, ParseError> {
         (b"aqic_fail", 1, [v, _, _]) => Command::AqicFail(parse_u8(v)?),
         (b"qact", 1, [v, _, _]) => Command::Qact(parse_compat(v)?),
         (b"sclp", 1, [v, _, _]) => Command::Sclp(parse_bool01(v)?),
+        (b"notices", 1, [b"clear", _, _]) => Command::NoticesClear,
         _ => return Err(ParseError::Inval),
     };
     Ok(cmd)
@@ -1346,7 +1424,7 @@ mod tests {
                  card 02 type=14 mode=cca config=1 chkstop=0 ml=0 qd=7\n\
                  card 03 type=14 mode=cca config=1 chkstop=0 ml=0 qd=7\n\
                  doms 0xffff{z}\ncdoms 0xffff{z}\nreset_ms 5\naqic_fail 0\nqact 14\nsclp 1\n\
-                 irqs 0\nresets 0\nevent 0\n",
+                 irqs 0\nresets 0\nevent 0\nnotices 0 sum_ns 0 max_ns 0 last_ns 0\n",
                 z = "0".repeat(60)
             )
         );
@@ -1463,6 +1541,113 @@ mod tests {
         assert!(s.reset_pending(a));
         s.clock().advance_ms(1);
         assert!(!s.reset_pending(a));
+    }
+
+    #[test]
+    fn reset_notices() {
+        let mut s = sim("reset_ms=5");
+        let (a, b) = (q(0, 0), q(1, 2));
+        let ms = 1_000_000;
+        assert_eq!(s.reset_notices(), ResetNotices::ZERO);
+        // The ZAPQ at 0.3 ms: the deadline is at 5 ms (whole ms since the epoch).
+        s.clock().set_ns(300_000);
+        assert_eq!(s.zapq(a, false).response_code(), rc::NORMAL);
+        s.clock().set_ns(4 * ms + 999_999);
+        assert_eq!(s.tapq(a, false).0.response_code(), rc::RESET_IN_PROGRESS);
+        assert_eq!(s.reset_notices().count, 0);
+        // The first TAPQ after the deadline counts, 1.25 ms late; later ones do not.
+        s.clock().set_ns(6 * ms + 250_000);
+        assert_eq!(s.tapq(a, false).0.response_code(), rc::NORMAL);
+        s.clock().advance_ms(3);
+        assert_eq!(s.tapq(a, true).0.response_code(), rc::NORMAL);
+        let n = s.reset_notices();
+        assert_eq!(
+            (n.count, n.sum_ns, n.max_ns, n.last_ns),
+            (1, 1_250_000, 1_250_000, 1_250_000)
+        );
+        // A second queue, seen exactly at its deadline.
+        s.clock().set_ns(20 * ms);
+        s.rapq(b, false);
+        s.clock().set_ns(25 * ms);
+        assert_eq!(s.tapq(b, false).0.response_code(), rc::NORMAL);
+        let n = s.reset_notices();
+        assert_eq!(
+            (n.count, n.sum_ns, n.max_ns, n.last_ns),
+            (2, 1_250_000, 1_250_000, 0)
+        );
+        assert!(state(&s).ends_with("notices 2 sum_ns 1250000 max_ns 1250000 last_ns 0\n"));
+        // Not a TAPQ: AQIC (or reset_pending) completing the reset does not count, the next
+        // TAPQ does, late.
+        s.rapq(a, false);
+        s.clock().set_ns(31 * ms);
+        assert!(!s.reset_pending(a));
+        s.clock().set_ns(32 * ms);
+        s.tapq(a, false);
+        assert_eq!(s.reset_notices().last_ns, 2 * ms);
+        // Overtaken resets are not counted: a new reset, a removed domain.
+        s.rapq(a, false);
+        s.clock().set_ns(40 * ms);
+        s.rapq(a, false);
+        s.rapq(b, false);
+        s.apply(&Command::RemoveDomain(2)).unwrap();
+        s.apply(&Command::AddDomain(2)).unwrap();
+        s.clock().set_ns(50 * ms);
+        s.tapq(b, false);
+        s.tapq(a, false);
+        let n = s.reset_notices();
+        assert_eq!((n.count, n.last_ns), (4, 5 * ms));
+        // Errors and never-ending resets: nothing; a never-ending reset made finite counts
+        // from its new deadline.
+        s.apply(&Command::ResetMs(RESET_NEVER)).unwrap();
+        s.rapq(a, false);
+        s.clock().advance_ms(100);
+        assert_eq!(s.tapq(a, false).0.response_code(), rc::RESET_IN_PROGRESS);
+        s.apply(&Command::ResetMs(2)).unwrap();
+        s.clock().advance_ms(3);
+        s.tapq(a, false);
+        assert_eq!(s.reset_notices().count, 5);
+        assert_eq!(s.reset_notices().last_ns, ms);
+        // Deconfigured queues answer 0x03 and count nothing.
+        s.rapq(a, false);
+        s.apply(&Command::Config { apid: 0, on: false }).unwrap();
+        s.clock().advance_ms(10);
+        assert_eq!(s.tapq(a, false).0.response_code(), rc::DECONFIGURED);
+        assert_eq!(s.reset_notices().count, 5);
+        // Cleared by the command; a reset of the machine clears them too.
+        s.apply(&parse_command(b"notices clear\n").unwrap())
+            .unwrap();
+        assert_eq!(s.reset_notices(), ResetNotices::ZERO);
+        s.rapq(b, false);
+        s.clock().advance_ms(10);
+        s.tapq(b, false);
+        assert_eq!(s.reset_notices().count, 1);
+        s.reset();
+        assert_eq!(s.reset_notices(), ResetNotices::ZERO);
+    }
+
+    #[test]
+    fn rebase_drops_unseen_notices() {
+        let mut s = sim("reset_ms=1000");
+        let (a, b, c) = (q(0, 0), q(0, 1), q(0, 2));
+        s.clock().set_ns((REBASE_MS - 2000) * 1_000_000);
+        s.rapq(a, false);
+        s.clock().advance_ms(1400);
+        s.rapq(b, false);
+        s.rapq(c, false);
+        // a completed (unseen); the rebase at 2^31 ms drops its notice, keeps b's and c's.
+        s.clock().advance_ms(800);
+        assert!(s.reset_pending(b));
+        s.tapq(a, false);
+        assert_eq!(s.reset_notices().count, 0);
+        s.clock().advance_ms(300);
+        s.tapq(b, false);
+        let n = s.reset_notices();
+        assert_eq!((n.count, n.last_ns), (1, 100_000_000));
+        // c completed before another rebase: dropped there too.
+        s.clock().advance_ms(REBASE_MS);
+        assert!(!s.reset_pending(a));
+        s.tapq(c, false);
+        assert_eq!(s.reset_notices().count, 1);
     }
 
     #[test]
@@ -1710,6 +1895,7 @@ mod tests {
         );
         assert_eq!(parse_command(b"reset_ms 7"), Ok(Command::ResetMs(7)));
         assert_eq!(parse_command(b"sclp 0"), Ok(Command::Sclp(false)));
+        assert_eq!(parse_command(b"notices clear\n"), Ok(Command::NoticesClear));
         assert_eq!(parse_command(b"qact cex6"), Ok(Command::Qact(12)));
         assert_eq!(
             parse_command(b"rcdom 255"),
@@ -1731,6 +1917,9 @@ mod tests {
             (b"reset_ms forever", Inval),
             (b"aqic_fail 256", Range),
             (b"sclp yes", Inval),
+            (b"notices", Inval),
+            (b"notices 0", Inval),
+            (b"notices clear 1", Inval),
             (b"frobnicate", Inval),
             (b"machine bogus", Inval),
             (b"ADD 1 cex8", Inval),

@@ -12,7 +12,7 @@
 //! as a zero-sized clock or [`FakeClock`]): all-zero is the empty machine, with no adapters,
 //! no domains, no QCI facility, QCI flags 0, immediate resets, no injected AQIC failure, QACT
 //! failing for newer types, no SCLP reconfiguration and no pending event. The kernel relies on
-//! this: the structure (about 322 KiB, mostly dense per-queue state for 256 x 256 APQNs) is
+//! this: the structure (about 580 KiB, mostly dense per-queue state for 256 x 256 APQNs) is
 //! too big for the kernel stack, so it is allocated zeroed in place and then set up with
 //! [`Sim::configure`]. No field may ever get a type for which zero is invalid (no enums, no
 //! references, no `NonZero`). [`Sim::reset`] brings an existing value back to that state.
@@ -77,9 +77,6 @@ pub const RESET_MAX_MS: u32 = 0x7fff_ffff;
 
 /// Response code QACT gives when the machine is told to fail it (`qact fail`).
 pub const QACT_FAIL_RC: u8 = rc::REQ_FAC_NOT_INST;
-
-/// Rebase the per-queue deadlines once the time since the epoch reaches this (ms).
-const REBASE_MS: u64 = 1 << 31;
 
 const N_QUEUES: usize = 256 * 256;
 
@@ -374,8 +371,8 @@ pub enum Command {
 /// completion a TAPQ saw, the time from its deadline (the moment the queue stopped answering
 /// "reset in progress") to that TAPQ. This is how quickly a driver polling the reset notices
 /// it. A reset that a new reset, a removal of its adapter or domain, a deconfiguration or
-/// checkstop overtakes before any TAPQ saw it complete is not counted; neither is one that
-/// completed before a rebase of the deadlines (once every 2^31 ms). All-zero: nothing seen.
+/// checkstop overtakes before any TAPQ saw it complete is not counted. All-zero: nothing
+/// seen.
 /// Printed by [`Sim::write_state`] as `notices <count> sum_ns <n> max_ns <n> last_ns <n>`,
 /// cleared by the `notices clear` command.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -423,9 +420,11 @@ pub struct Sim<C: Clock> {
     sclp: bool,
     config_event: bool,
     generation: u32,
-    epoch_ns: u64,
     notices: ResetNotices,
-    q_deadline: [u32; N_QUEUES],
+    /// When each queue's reset ends (the clock's ns): a reset takes `reset_ms` to the
+    /// nanosecond, as the hardware's would take its own time and not end on whole
+    /// milliseconds (which made resets started within the same millisecond end together).
+    q_deadline: [u64; N_QUEUES],
     q_flags: [u8; N_QUEUES],
 }
 
@@ -453,7 +452,6 @@ impl<C: Clock> Sim<C> {
             sclp: false,
             config_event: false,
             generation: 0,
-            epoch_ns: 0,
             notices: ResetNotices::ZERO,
             q_deadline: [0; N_QUEUES],
             q_flags: [0; N_QUEUES],
@@ -475,7 +473,6 @@ impl<C: Clock> Sim<C> {
         self.sclp = false;
         self.config_event = false;
         self.generation = 0;
-        self.epoch_ns = 0;
         self.notices = ResetNotices::ZERO;
         self.q_deadline.fill(0);
         self.q_flags.fill(0);
@@ -619,33 +616,9 @@ impl<C: Clock> Sim<C> {
         }
     }
 
-    /// Milliseconds since the epoch, rebasing the epoch and all deadlines when that reaches
-    /// 2^31 ms, so deadlines always fit in `u32`. Completed resets no TAPQ has seen yet are
-    /// not counted in [`ResetNotices`] (their deadlines are not kept).
-    fn now_ms(&mut self) -> u32 {
-        let ms = self.clock.now_ns().saturating_sub(self.epoch_ns) / 1_000_000;
-        if ms < REBASE_MS {
-            return u32::try_from(ms).unwrap_or(0);
-        }
-        for (f, d) in self.q_flags.iter_mut().zip(self.q_deadline.iter_mut()) {
-            if *f & Q_RESET != 0 && *f & Q_RESET_NEVER == 0 {
-                let dl = u64::from(*d);
-                if dl <= ms {
-                    *f &= !(Q_RESET | Q_NOTICE);
-                } else {
-                    *d = u32::try_from(dl - ms).unwrap_or(0);
-                }
-            } else if *f & Q_RESET == 0 {
-                *f &= !Q_NOTICE;
-            }
-        }
-        self.epoch_ns = self.epoch_ns.saturating_add(ms.saturating_mul(1_000_000));
-        0
-    }
-
-    fn deadline_after(&mut self, delay_ms: u32) -> u32 {
-        let now = self.now_ms();
-        now.saturating_add(delay_ms.min(RESET_MAX_MS))
+    fn deadline_after(&self, delay_ms: u32) -> u64 {
+        let delay_ns = u64::from(delay_ms.min(RESET_MAX_MS)).saturating_mul(1_000_000);
+        self.clock.now_ns().saturating_add(delay_ns)
     }
 
     fn resetting(&mut self, q: Apqn) -> bool {
@@ -656,11 +629,7 @@ impl<C: Clock> Sim<C> {
         if self.q_flags[i] & Q_RESET_NEVER != 0 {
             return true;
         }
-        let now = self.now_ms();
-        if self.q_flags[i] & Q_RESET == 0 {
-            return false;
-        }
-        if now >= self.q_deadline[i] {
+        if self.clock.now_ns() >= self.q_deadline[i] {
             self.q_flags[i] &= !Q_RESET;
             false
         } else {
@@ -688,10 +657,7 @@ impl<C: Clock> Sim<C> {
             return;
         }
         self.q_flags[i] &= !Q_NOTICE;
-        let deadline_ns = self
-            .epoch_ns
-            .saturating_add(u64::from(self.q_deadline[i]).saturating_mul(1_000_000));
-        let delay = self.clock.now_ns().saturating_sub(deadline_ns);
+        let delay = self.clock.now_ns().saturating_sub(self.q_deadline[i]);
         self.notices.record(delay);
     }
 
@@ -1335,6 +1301,7 @@ mod tests {
     use super::*;
     use std::boxed::Box;
     use std::string::String;
+    use std::vec::Vec;
 
     type TestSim = Sim<FakeClock>;
 
@@ -1362,7 +1329,7 @@ mod tests {
             core::mem::size_of::<MachineSpec>(),
             core::mem::size_of::<Command>()
         );
-        assert!(core::mem::size_of::<TestSim>() < 512 * 1024);
+        assert!(core::mem::size_of::<TestSim>() < 640 * 1024);
         assert!(core::mem::size_of::<MachineSpec>() < 1024);
         assert!(core::mem::size_of::<Command>() < 1024);
     }
@@ -1549,14 +1516,14 @@ mod tests {
         let (a, b) = (q(0, 0), q(1, 2));
         let ms = 1_000_000;
         assert_eq!(s.reset_notices(), ResetNotices::ZERO);
-        // The ZAPQ at 0.3 ms: the deadline is at 5 ms (whole ms since the epoch).
+        // The ZAPQ at 0.3 ms: the reset ends at 5.3 ms.
         s.clock().set_ns(300_000);
         assert_eq!(s.zapq(a, false).response_code(), rc::NORMAL);
-        s.clock().set_ns(4 * ms + 999_999);
+        s.clock().set_ns(5 * ms + 299_999);
         assert_eq!(s.tapq(a, false).0.response_code(), rc::RESET_IN_PROGRESS);
         assert_eq!(s.reset_notices().count, 0);
         // The first TAPQ after the deadline counts, 1.25 ms late; later ones do not.
-        s.clock().set_ns(6 * ms + 250_000);
+        s.clock().set_ns(6 * ms + 550_000);
         assert_eq!(s.tapq(a, false).0.response_code(), rc::NORMAL);
         s.clock().advance_ms(3);
         assert_eq!(s.tapq(a, true).0.response_code(), rc::NORMAL);
@@ -1626,52 +1593,31 @@ mod tests {
     }
 
     #[test]
-    fn rebase_drops_unseen_notices() {
-        let mut s = sim("reset_ms=1000");
-        let (a, b, c) = (q(0, 0), q(0, 1), q(0, 2));
-        s.clock().set_ns((REBASE_MS - 2000) * 1_000_000);
-        s.rapq(a, false);
-        s.clock().advance_ms(1400);
-        s.rapq(b, false);
-        s.rapq(c, false);
-        // a completed (unseen); the rebase at 2^31 ms drops its notice, keeps b's and c's.
-        s.clock().advance_ms(800);
-        assert!(s.reset_pending(b));
-        s.tapq(a, false);
-        assert_eq!(s.reset_notices().count, 0);
-        s.clock().advance_ms(300);
-        s.tapq(b, false);
-        let n = s.reset_notices();
-        assert_eq!((n.count, n.last_ns), (1, 100_000_000));
-        // c completed before another rebase: dropped there too.
-        s.clock().advance_ms(REBASE_MS);
-        assert!(!s.reset_pending(a));
-        s.tapq(c, false);
-        assert_eq!(s.reset_notices().count, 1);
-    }
-
-    #[test]
-    fn rebase_keeps_deadlines() {
-        let mut s = sim("reset_ms=1000");
-        let a = q(0, 0);
-        let b = q(0, 1);
-        s.clock().set_ns((REBASE_MS - 500) * 1_000_000);
-        s.rapq(a, false);
-        s.clock().advance_ms(400);
-        s.rapq(b, false);
-        // Past 2^31 ms since the epoch: rebase happens here.
-        s.clock().advance_ms(200);
-        assert!(s.reset_pending(a));
-        assert!(s.reset_pending(b));
-        s.clock().advance_ms(400);
-        assert!(!s.reset_pending(a));
-        assert!(s.reset_pending(b));
-        s.clock().advance_ms(400);
-        assert!(!s.reset_pending(b));
+    fn resets_last_to_the_nanosecond() {
+        let mut s = sim("reset_ms=3");
+        let qs: Vec<Apqn> = (0..4).map(|d| q(1, d)).collect();
+        // Started 0.25 ms apart within one millisecond, they end 0.25 ms apart.
+        for (k, &a) in qs.iter().enumerate() {
+            s.clock().set_ns(10_000_000 + 250_000 * k as u64);
+            s.zapq(a, false);
+        }
+        for (k, &a) in qs.iter().enumerate() {
+            let end = 13_000_000 + 250_000 * k as u64;
+            s.clock().set_ns(end - 1);
+            assert!(s.reset_pending(a));
+            s.clock().set_ns(end);
+            assert!(!s.reset_pending(a));
+        }
         // A very long time later nothing wraps around.
+        let a = qs[0];
+        s.apply(&Command::ResetMs(RESET_MAX_MS)).unwrap();
+        s.clock().set_ns(u64::MAX / 2);
         s.rapq(a, false);
-        s.clock().advance_ms(u64::from(u32::MAX) * 3);
+        s.clock().advance_ms(u64::from(RESET_MAX_MS) - 1);
+        assert!(s.reset_pending(a));
+        s.clock().advance_ms(1);
         assert!(!s.reset_pending(a));
+        s.clock().set_ns(u64::MAX - 5);
         s.rapq(a, false);
         assert!(s.reset_pending(a));
     }

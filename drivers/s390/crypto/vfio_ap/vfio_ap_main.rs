@@ -955,19 +955,33 @@ impl MatrixDev {
                 return Err(store_err(&e));
             }
         };
-        // With the old matrix installed: unplug the removed adapters, then domains.
-        let sh = mdevs.at(i)?.shadow;
-        let u = shadow::hot_unplug_adapters(&cur.aqm, &sh, &c.removed.apm);
-        mdevs.unplug(&mut guests, i, &u);
-        let sh = mdevs.at(i)?.shadow;
-        let u = shadow::hot_unplug_domains(&cur.apm, &sh, &c.removed.aqm);
-        mdevs.unplug(&mut guests, i, &u);
+        // One update of the guest's APCB (`shadow::ConfigUnplug`): the unplug plan, the new
+        // matrix with its added queues linked, the filtered shadow pushed once; then the
+        // queues that left the guest are reset in one batch and the unplugged ones unlinked.
+        let plan = shadow::ap_config_unplug(&cur, &mdevs.at(i)?.shadow, &c.removed);
         mdevs.at(i)?.matrix = c.new;
         for (apm, aqm) in c.link_sets() {
             mdevs.link(id, &apm, &aqm);
         }
-        mdevs.filter(&mut guests, i, true);
-        guests.sync_id(&mut mdevs, id);
+        let info = mdevs.info;
+        let Mdevs { list, queues, .. } = &mut *mdevs;
+        let m = list.get_mut(i).ok_or(ENODEV)?;
+        let f = shadow::refilter(&m.matrix, &plan.shadow, &info, |a| {
+            Mdevs::passable(queues, id, a)
+        });
+        m.shadow = f.shadow;
+        guests.sync(m);
+        let aqm = m.shadow.aqm;
+        let _ = reset_queues(list, queues, |q| {
+            q.mdev == Some(id)
+                && (plan.resets(q.apqn)
+                    || (f.apm_filtered.test(q.apqn.apid) && aqm.test(q.apqn.apqi)))
+        });
+        for q in queues.iter_mut() {
+            if q.mdev == Some(id) && plan.unlinks(q.apqn) {
+                q.mdev = None;
+            }
+        }
         Ok(())
     }
 }

@@ -12,7 +12,7 @@
 //! as a zero-sized clock or [`FakeClock`]): all-zero is the empty machine, with no adapters,
 //! no domains, no QCI facility, QCI flags 0, immediate resets, no injected AQIC failure, QACT
 //! failing for newer types, no SCLP reconfiguration and no pending event. The kernel relies on
-//! this: the structure (about 322 KiB, mostly dense per-queue state for 256 x 256 APQNs) is
+//! this: the structure (about 580 KiB, mostly dense per-queue state for 256 x 256 APQNs) is
 //! too big for the kernel stack, so it is allocated zeroed in place and then set up with
 //! [`Sim::configure`]. No field may ever get a type for which zero is invalid (no enums, no
 //! references, no `NonZero`). [`Sim::reset`] brings an existing value back to that state.
@@ -78,9 +78,6 @@ pub const RESET_MAX_MS: u32 = 0x7fff_ffff;
 /// Response code QACT gives when the machine is told to fail it (`qact fail`).
 pub const QACT_FAIL_RC: u8 = rc::REQ_FAC_NOT_INST;
 
-/// Rebase the per-queue deadlines once the time since the epoch reaches this (ms).
-const REBASE_MS: u64 = 1 << 31;
-
 const N_QUEUES: usize = 256 * 256;
 
 /// Queue flag: interruptions enabled.
@@ -89,6 +86,9 @@ const Q_IRQ: u8 = 0x01;
 const Q_RESET: u8 = 0x02;
 /// Queue flag: the reset in progress never completes.
 const Q_RESET_NEVER: u8 = 0x04;
+/// Queue flag: a finite reset was started and no TAPQ has reported it complete yet (see
+/// [`ResetNotices`]).
+const Q_NOTICE: u8 = 0x08;
 
 /// Mode encoding in the simulator state (0 must be valid).
 const MODE_CCA: u8 = 0;
@@ -361,8 +361,47 @@ pub enum Command {
     Qact(u8),
     /// `sclp 0|1`: whether SCLP AP reconfiguration is supported.
     Sclp(bool),
+    /// `notices clear`: forget the [`ResetNotices`] so far.
+    NoticesClear,
     /// `machine <spec...>`: replace the whole machine.
     Machine(MachineSpec),
+}
+
+/// How long after a reset completed the first TAPQ reported it: for every finite reset whose
+/// completion a TAPQ saw, the time from its deadline (the moment the queue stopped answering
+/// "reset in progress") to that TAPQ. This is how quickly a driver polling the reset notices
+/// it. A reset that a new reset, a removal of its adapter or domain, a deconfiguration or
+/// checkstop overtakes before any TAPQ saw it complete is not counted. All-zero: nothing
+/// seen.
+/// Printed by [`Sim::write_state`] as `notices <count> sum_ns <n> max_ns <n> last_ns <n>`,
+/// cleared by the `notices clear` command.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ResetNotices {
+    /// Resets seen complete by a TAPQ.
+    pub count: u64,
+    /// The sum of their delays (ns, saturating).
+    pub sum_ns: u64,
+    /// The longest delay (ns).
+    pub max_ns: u64,
+    /// The delay of the last one (ns).
+    pub last_ns: u64,
+}
+
+impl ResetNotices {
+    /// Nothing seen.
+    pub const ZERO: ResetNotices = ResetNotices {
+        count: 0,
+        sum_ns: 0,
+        max_ns: 0,
+        last_ns: 0,
+    };
+
+    fn record(&mut self, delay_ns: u64) {
+        self.count = self.count.saturating_add(1);
+        self.sum_ns = self.sum_ns.saturating_add(delay_ns);
+        self.max_ns = self.max_ns.max(delay_ns);
+        self.last_ns = delay_ns;
+    }
 }
 
 /// The simulated AP facility. See the module docs for the all-zero invariant.
@@ -381,8 +420,11 @@ pub struct Sim<C: Clock> {
     sclp: bool,
     config_event: bool,
     generation: u32,
-    epoch_ns: u64,
-    q_deadline: [u32; N_QUEUES],
+    notices: ResetNotices,
+    /// When each queue's reset ends (the clock's ns): a reset takes `reset_ms` to the
+    /// nanosecond, as the hardware's would take its own time and not end on whole
+    /// milliseconds (which made resets started within the same millisecond end together).
+    q_deadline: [u64; N_QUEUES],
     q_flags: [u8; N_QUEUES],
 }
 
@@ -410,7 +452,7 @@ impl<C: Clock> Sim<C> {
             sclp: false,
             config_event: false,
             generation: 0,
-            epoch_ns: 0,
+            notices: ResetNotices::ZERO,
             q_deadline: [0; N_QUEUES],
             q_flags: [0; N_QUEUES],
         }
@@ -431,7 +473,7 @@ impl<C: Clock> Sim<C> {
         self.sclp = false;
         self.config_event = false;
         self.generation = 0;
-        self.epoch_ns = 0;
+        self.notices = ResetNotices::ZERO;
         self.q_deadline.fill(0);
         self.q_flags.fill(0);
     }
@@ -547,6 +589,11 @@ impl<C: Clock> Sim<C> {
         self.resetting(q)
     }
 
+    /// How quickly TAPQs noticed completed resets (see [`ResetNotices`]).
+    pub fn reset_notices(&self) -> ResetNotices {
+        self.notices
+    }
+
     fn slot(&self, apid: u8) -> Slot {
         self.slots[usize::from(apid)]
     }
@@ -569,30 +616,9 @@ impl<C: Clock> Sim<C> {
         }
     }
 
-    /// Milliseconds since the epoch, rebasing the epoch and all deadlines when that reaches
-    /// 2^31 ms, so deadlines always fit in `u32`.
-    fn now_ms(&mut self) -> u32 {
-        let ms = self.clock.now_ns().saturating_sub(self.epoch_ns) / 1_000_000;
-        if ms < REBASE_MS {
-            return u32::try_from(ms).unwrap_or(0);
-        }
-        for (f, d) in self.q_flags.iter_mut().zip(self.q_deadline.iter_mut()) {
-            if *f & Q_RESET != 0 && *f & Q_RESET_NEVER == 0 {
-                let dl = u64::from(*d);
-                if dl <= ms {
-                    *f &= !Q_RESET;
-                } else {
-                    *d = u32::try_from(dl - ms).unwrap_or(0);
-                }
-            }
-        }
-        self.epoch_ns = self.epoch_ns.saturating_add(ms.saturating_mul(1_000_000));
-        0
-    }
-
-    fn deadline_after(&mut self, delay_ms: u32) -> u32 {
-        let now = self.now_ms();
-        now.saturating_add(delay_ms.min(RESET_MAX_MS))
+    fn deadline_after(&self, delay_ms: u32) -> u64 {
+        let delay_ns = u64::from(delay_ms.min(RESET_MAX_MS)).saturating_mul(1_000_000);
+        self.clock.now_ns().saturating_add(delay_ns)
     }
 
     fn resetting(&mut self, q: Apqn) -> bool {
@@ -603,11 +629,7 @@ impl<C: Clock> Sim<C> {
         if self.q_flags[i] & Q_RESET_NEVER != 0 {
             return true;
         }
-        let now = self.now_ms();
-        if self.q_flags[i] & Q_RESET == 0 {
-            return false;
-        }
-        if now >= self.q_deadline[i] {
+        if self.clock.now_ns() >= self.q_deadline[i] {
             self.q_flags[i] &= !Q_RESET;
             false
         } else {
@@ -622,9 +644,21 @@ impl<C: Clock> Sim<C> {
             self.q_deadline[i] = 0;
         } else {
             let d = self.deadline_after(self.reset_ms);
-            self.q_flags[i] = Q_RESET;
+            self.q_flags[i] = Q_RESET | Q_NOTICE;
             self.q_deadline[i] = d;
         }
+    }
+
+    /// A TAPQ found `q` not resetting: if that is the first TAPQ to see its last finite
+    /// reset complete, records how long after the deadline that was.
+    fn tapq_saw_done(&mut self, q: Apqn) {
+        let i = qidx(q);
+        if self.q_flags[i] & Q_NOTICE == 0 {
+            return;
+        }
+        self.q_flags[i] &= !Q_NOTICE;
+        let delay = self.clock.now_ns().saturating_sub(self.q_deadline[i]);
+        self.notices.record(delay);
     }
 
     fn clear_adapter_queues(&mut self, apid: u8) {
@@ -719,7 +753,7 @@ impl<C: Clock> Sim<C> {
         let d = self.deadline_after(ms);
         for (f, dl) in self.q_flags.iter_mut().zip(self.q_deadline.iter_mut()) {
             if *f & Q_RESET_NEVER != 0 {
-                *f &= !Q_RESET_NEVER;
+                *f = (*f & !Q_RESET_NEVER) | Q_NOTICE;
                 *dl = d;
             }
         }
@@ -805,6 +839,7 @@ impl<C: Clock> Sim<C> {
             Command::AqicFail(code) => self.aqic_fail = code,
             Command::Qact(t) => self.qact_compat = t,
             Command::Sclp(on) => self.sclp = on,
+            Command::NoticesClear => self.notices = ResetNotices::ZERO,
             Command::Machine(ref spec) => self.configure(spec),
         }
         Ok(())
@@ -827,6 +862,7 @@ impl<C: Clock> Sim<C> {
     /// irqs 0                (queues with interruptions enabled)
     /// resets 0              (queues whose reset has not been seen complete)
     /// event 1               (configuration change event pending)
+    /// notices 0 sum_ns 0 max_ns 0 last_ns 0   (see ResetNotices)
     /// ```
     ///
     /// There is one `card` line per present adapter, ascending.
@@ -871,7 +907,13 @@ impl<C: Clock> Sim<C> {
         let (irqs, resets) = (count(Q_IRQ), count(Q_RESET));
         writeln!(w, "irqs {irqs}")?;
         writeln!(w, "resets {resets}")?;
-        writeln!(w, "event {}", u8::from(self.config_event))
+        writeln!(w, "event {}", u8::from(self.config_event))?;
+        let n = &self.notices;
+        writeln!(
+            w,
+            "notices {} sum_ns {} max_ns {} last_ns {}",
+            n.count, n.sum_ns, n.max_ns, n.last_ns
+        )
     }
 }
 
@@ -899,7 +941,7 @@ impl<C: Clock> ApFacility for Sim<C> {
 
     /// RC 0x01 (GR2 0) outside the limits, without adapter or usage domain; 0x03/0x04 for a
     /// deconfigured/checkstopped adapter; 0x02 while a reset runs; else 0x00 with E set and
-    /// I as AQIC left it. GR2 (only with `t`, for all codes but 0x01): the mode bit (D, A or
+    /// I as AQIC left it (the first such answer after a reset is counted in [`ResetNotices`]). GR2 (only with `t`, for all codes but 0x01): the mode bit (D, A or
     /// X; APSC with cca/ep11 if QCI has APSC; mex4k+crt4k for accel), N if APXA, class 0x80,
     /// `at` = raw type, `nd` (QCI `nd` with APXA, else 15), `ml`, `qd`.
     fn tapq(&mut self, q: Apqn, t: bool) -> (QueueStatus, TapqHwInfo) {
@@ -916,6 +958,7 @@ impl<C: Clock> ApFacility for Sim<C> {
         if self.resetting(q) {
             return (self.status(rc::RESET_IN_PROGRESS, q), h);
         }
+        self.tapq_saw_done(q);
         (self.status(rc::NORMAL, q), h)
     }
 
@@ -1247,6 +1290,7 @@ pub fn parse_command(s: &[u8]) -> Result<Command, ParseError> {
         (b"aqic_fail", 1, [v, _, _]) => Command::AqicFail(parse_u8(v)?),
         (b"qact", 1, [v, _, _]) => Command::Qact(parse_compat(v)?),
         (b"sclp", 1, [v, _, _]) => Command::Sclp(parse_bool01(v)?),
+        (b"notices", 1, [b"clear", _, _]) => Command::NoticesClear,
         _ => return Err(ParseError::Inval),
     };
     Ok(cmd)
@@ -1257,6 +1301,7 @@ mod tests {
     use super::*;
     use std::boxed::Box;
     use std::string::String;
+    use std::vec::Vec;
 
     type TestSim = Sim<FakeClock>;
 
@@ -1284,7 +1329,7 @@ mod tests {
             core::mem::size_of::<MachineSpec>(),
             core::mem::size_of::<Command>()
         );
-        assert!(core::mem::size_of::<TestSim>() < 512 * 1024);
+        assert!(core::mem::size_of::<TestSim>() < 640 * 1024);
         assert!(core::mem::size_of::<MachineSpec>() < 1024);
         assert!(core::mem::size_of::<Command>() < 1024);
     }
@@ -1346,7 +1391,7 @@ mod tests {
                  card 02 type=14 mode=cca config=1 chkstop=0 ml=0 qd=7\n\
                  card 03 type=14 mode=cca config=1 chkstop=0 ml=0 qd=7\n\
                  doms 0xffff{z}\ncdoms 0xffff{z}\nreset_ms 5\naqic_fail 0\nqact 14\nsclp 1\n\
-                 irqs 0\nresets 0\nevent 0\n",
+                 irqs 0\nresets 0\nevent 0\nnotices 0 sum_ns 0 max_ns 0 last_ns 0\n",
                 z = "0".repeat(60)
             )
         );
@@ -1466,27 +1511,113 @@ mod tests {
     }
 
     #[test]
-    fn rebase_keeps_deadlines() {
-        let mut s = sim("reset_ms=1000");
-        let a = q(0, 0);
-        let b = q(0, 1);
-        s.clock().set_ns((REBASE_MS - 500) * 1_000_000);
-        s.rapq(a, false);
-        s.clock().advance_ms(400);
+    fn reset_notices() {
+        let mut s = sim("reset_ms=5");
+        let (a, b) = (q(0, 0), q(1, 2));
+        let ms = 1_000_000;
+        assert_eq!(s.reset_notices(), ResetNotices::ZERO);
+        // The ZAPQ at 0.3 ms: the reset ends at 5.3 ms.
+        s.clock().set_ns(300_000);
+        assert_eq!(s.zapq(a, false).response_code(), rc::NORMAL);
+        s.clock().set_ns(5 * ms + 299_999);
+        assert_eq!(s.tapq(a, false).0.response_code(), rc::RESET_IN_PROGRESS);
+        assert_eq!(s.reset_notices().count, 0);
+        // The first TAPQ after the deadline counts, 1.25 ms late; later ones do not.
+        s.clock().set_ns(6 * ms + 550_000);
+        assert_eq!(s.tapq(a, false).0.response_code(), rc::NORMAL);
+        s.clock().advance_ms(3);
+        assert_eq!(s.tapq(a, true).0.response_code(), rc::NORMAL);
+        let n = s.reset_notices();
+        assert_eq!(
+            (n.count, n.sum_ns, n.max_ns, n.last_ns),
+            (1, 1_250_000, 1_250_000, 1_250_000)
+        );
+        // A second queue, seen exactly at its deadline.
+        s.clock().set_ns(20 * ms);
         s.rapq(b, false);
-        // Past 2^31 ms since the epoch: rebase happens here.
-        s.clock().advance_ms(200);
-        assert!(s.reset_pending(a));
-        assert!(s.reset_pending(b));
-        s.clock().advance_ms(400);
-        assert!(!s.reset_pending(a));
-        assert!(s.reset_pending(b));
-        s.clock().advance_ms(400);
-        assert!(!s.reset_pending(b));
-        // A very long time later nothing wraps around.
+        s.clock().set_ns(25 * ms);
+        assert_eq!(s.tapq(b, false).0.response_code(), rc::NORMAL);
+        let n = s.reset_notices();
+        assert_eq!(
+            (n.count, n.sum_ns, n.max_ns, n.last_ns),
+            (2, 1_250_000, 1_250_000, 0)
+        );
+        assert!(state(&s).ends_with("notices 2 sum_ns 1250000 max_ns 1250000 last_ns 0\n"));
+        // Not a TAPQ: AQIC (or reset_pending) completing the reset does not count, the next
+        // TAPQ does, late.
         s.rapq(a, false);
-        s.clock().advance_ms(u64::from(u32::MAX) * 3);
+        s.clock().set_ns(31 * ms);
         assert!(!s.reset_pending(a));
+        s.clock().set_ns(32 * ms);
+        s.tapq(a, false);
+        assert_eq!(s.reset_notices().last_ns, 2 * ms);
+        // Overtaken resets are not counted: a new reset, a removed domain.
+        s.rapq(a, false);
+        s.clock().set_ns(40 * ms);
+        s.rapq(a, false);
+        s.rapq(b, false);
+        s.apply(&Command::RemoveDomain(2)).unwrap();
+        s.apply(&Command::AddDomain(2)).unwrap();
+        s.clock().set_ns(50 * ms);
+        s.tapq(b, false);
+        s.tapq(a, false);
+        let n = s.reset_notices();
+        assert_eq!((n.count, n.last_ns), (4, 5 * ms));
+        // Errors and never-ending resets: nothing; a never-ending reset made finite counts
+        // from its new deadline.
+        s.apply(&Command::ResetMs(RESET_NEVER)).unwrap();
+        s.rapq(a, false);
+        s.clock().advance_ms(100);
+        assert_eq!(s.tapq(a, false).0.response_code(), rc::RESET_IN_PROGRESS);
+        s.apply(&Command::ResetMs(2)).unwrap();
+        s.clock().advance_ms(3);
+        s.tapq(a, false);
+        assert_eq!(s.reset_notices().count, 5);
+        assert_eq!(s.reset_notices().last_ns, ms);
+        // Deconfigured queues answer 0x03 and count nothing.
+        s.rapq(a, false);
+        s.apply(&Command::Config { apid: 0, on: false }).unwrap();
+        s.clock().advance_ms(10);
+        assert_eq!(s.tapq(a, false).0.response_code(), rc::DECONFIGURED);
+        assert_eq!(s.reset_notices().count, 5);
+        // Cleared by the command; a reset of the machine clears them too.
+        s.apply(&parse_command(b"notices clear\n").unwrap())
+            .unwrap();
+        assert_eq!(s.reset_notices(), ResetNotices::ZERO);
+        s.rapq(b, false);
+        s.clock().advance_ms(10);
+        s.tapq(b, false);
+        assert_eq!(s.reset_notices().count, 1);
+        s.reset();
+        assert_eq!(s.reset_notices(), ResetNotices::ZERO);
+    }
+
+    #[test]
+    fn resets_last_to_the_nanosecond() {
+        let mut s = sim("reset_ms=3");
+        let qs: Vec<Apqn> = (0..4).map(|d| q(1, d)).collect();
+        // Started 0.25 ms apart within one millisecond, they end 0.25 ms apart.
+        for (k, &a) in qs.iter().enumerate() {
+            s.clock().set_ns(10_000_000 + 250_000 * k as u64);
+            s.zapq(a, false);
+        }
+        for (k, &a) in qs.iter().enumerate() {
+            let end = 13_000_000 + 250_000 * k as u64;
+            s.clock().set_ns(end - 1);
+            assert!(s.reset_pending(a));
+            s.clock().set_ns(end);
+            assert!(!s.reset_pending(a));
+        }
+        // A very long time later nothing wraps around.
+        let a = qs[0];
+        s.apply(&Command::ResetMs(RESET_MAX_MS)).unwrap();
+        s.clock().set_ns(u64::MAX / 2);
+        s.rapq(a, false);
+        s.clock().advance_ms(u64::from(RESET_MAX_MS) - 1);
+        assert!(s.reset_pending(a));
+        s.clock().advance_ms(1);
+        assert!(!s.reset_pending(a));
+        s.clock().set_ns(u64::MAX - 5);
         s.rapq(a, false);
         assert!(s.reset_pending(a));
     }
@@ -1710,6 +1841,7 @@ mod tests {
         );
         assert_eq!(parse_command(b"reset_ms 7"), Ok(Command::ResetMs(7)));
         assert_eq!(parse_command(b"sclp 0"), Ok(Command::Sclp(false)));
+        assert_eq!(parse_command(b"notices clear\n"), Ok(Command::NoticesClear));
         assert_eq!(parse_command(b"qact cex6"), Ok(Command::Qact(12)));
         assert_eq!(
             parse_command(b"rcdom 255"),
@@ -1731,6 +1863,9 @@ mod tests {
             (b"reset_ms forever", Inval),
             (b"aqic_fail 256", Range),
             (b"sclp yes", Inval),
+            (b"notices", Inval),
+            (b"notices 0", Inval),
+            (b"notices clear 1", Inval),
             (b"frobnicate", Inval),
             (b"machine bogus", Inval),
             (b"ADD 1 cex8", Inval),

@@ -367,6 +367,24 @@ proptest! {
         let brute = apm.iter().any(|a| aqm.iter().any(|d| p.reserved_for_host(Apqn::new(a, d))));
         prop_assert_eq!(p.matrix_owned_by_default(&apm, &aqm), brute);
         prop_assert_eq!(p.matrix_owned_by_default_with(&apm, &aqm, |_| None), brute);
+        prop_assert_eq!(p.matrix_owned_by_default_counted(&apm, &aqm, 0, |_| None), brute);
+    }
+
+    #[test]
+    fn counted_ownership_with_overrides_asks_each_apqn(
+        papm in mask_strategy(), paqm in mask_strategy(), apm in mask_strategy(),
+        aqm in mask_strategy(), n in 1u32..4, seed in any::<u8>(),
+    ) {
+        let p = Perms { apm: papm, aqm: paqm };
+        // Some queues have overrides: bound to a default driver or not, by a hash of the APQN.
+        let ovr = |q: Apqn| {
+            let h = q.apid.wrapping_mul(31) ^ q.apqi.wrapping_mul(17) ^ seed;
+            h.is_multiple_of(5).then_some(h.is_multiple_of(2))
+        };
+        prop_assert_eq!(
+            p.matrix_owned_by_default_counted(&apm, &aqm, n, ovr),
+            p.matrix_owned_by_default_with(&apm, &aqm, ovr)
+        );
     }
 
     #[test]

@@ -55,6 +55,7 @@ fn render(cmd: &Command, hex: bool) -> String {
         Command::Qact(0) => "qact fail".into(),
         Command::Qact(t) => format!("qact {}", n(t.into())),
         Command::Sclp(on) => format!("sclp {}", u8::from(on)),
+        Command::NoticesClear => "notices clear".into(),
         Command::Machine(_) => "machine".into(),
     }
 }
@@ -87,6 +88,7 @@ fn command_strategy() -> impl Strategy<Value = Command> {
         any::<u8>().prop_map(Command::AqicFail),
         any::<u8>().prop_map(Command::Qact),
         any::<bool>().prop_map(Command::Sclp),
+        Just(Command::NoticesClear),
         Just(Command::Machine(MachineSpec::DEFAULT)),
     ]
 }

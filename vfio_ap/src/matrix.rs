@@ -443,11 +443,11 @@ impl ApConfigChange {
 /// All or nothing: on any error the matrix stays as it was. The validation runs even when the
 /// new matrix equals the old one.
 ///
-/// After `Ok(c)` the glue, with the **old** matrix still installed, runs
-/// `shadow::hot_unplug_adapters(c.removed.apm)` and then `shadow::hot_unplug_domains
-/// (c.removed.aqm)` (each with its own APCB update and resets), installs `c.new`, links
-/// `c.added.apm` x `new.aqm` and `new.apm` x `c.added.aqm`, and runs `shadow::refilter`
-/// (`filter_matrix` + `filter_cdoms`).
+/// After `Ok(c)` C, with the **old** matrix still installed, runs
+/// `vfio_ap_mdev_hot_unplug_adapters(c.removed.apm)` and then `_domains(c.removed.aqm)` (each
+/// with its own APCB update and resets), installs `c.new`, links `c.added.apm` x `new.aqm`
+/// and `new.apm` x `c.added.aqm`, and filters (`filter_matrix` + `filter_cdoms`). The glue
+/// does the same with one APCB update: `shadow::ap_config_unplug` and `shadow::ConfigUnplug`.
 pub fn ap_config_store<'a, K, I>(
     m: &Matrix,
     buf: &[u8],

@@ -199,6 +199,63 @@ pub fn hot_unplug_domains(assigned_apm: &Mask, shadow: &Matrix, apqis: &Mask) ->
     }
 }
 
+/// The unplug of an `ap_config` write, for one update of the guest's APCB (the project's
+/// change). `ap_config_store` runs [`hot_unplug_adapters`] for the removed adapters, then
+/// [`hot_unplug_domains`] for the removed domains (the old matrix still installed), each
+/// updating the guest's APCB and resetting its queues, then links the added queues and
+/// filters, updating the APCB a third time: one write that removes adapters and domains and
+/// adds others commits up to three times. The glue instead
+///
+/// 1. computes this plan from the old assigned matrix, the shadow and the removed ids;
+/// 2. installs the new matrix and links the added queues (`ApConfigChange::link_sets`);
+/// 3. runs [`refilter`] on the new matrix with `prev` = [`ConfigUnplug::shadow`]; the
+///    unplugged queues are outside the new matrix (their adapter or their domain is gone), so
+///    that they are still linked and not yet reset changes nothing the filter asks;
+/// 4. installs the filtered shadow and updates the guest's APCB once, if the guest's view
+///    differs;
+/// 5. resets, in one batch, the linked queues of [`ConfigUnplug::resets`] and those of
+///    [`Filtered::apm_filtered`] x the new shadow's domains, then unlinks the linked queues of
+///    [`ConfigUnplug::unlinks`].
+///
+/// As in C, no queue is reset while the guest can reach it: each one left the shadow in
+/// step 4. The shadow and the links end as the C steps leave them.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct ConfigUnplug {
+    /// The shadow without the removed adapters and domains.
+    pub shadow: Matrix,
+    /// The C driver's first step (removed adapters).
+    pub adapters: Unplug,
+    /// The C driver's second step (removed domains, after the first).
+    pub domains: Unplug,
+}
+
+impl ConfigUnplug {
+    /// Whether the queue of `q` is unlinked from the mdev (one of the two steps unlinks it).
+    pub fn unlinks(&self, q: Apqn) -> bool {
+        let hit = |u: &Unplug| u.unlink_apm.test(q.apid) && u.unlink_aqm.test(q.apqi);
+        hit(&self.adapters) || hit(&self.domains)
+    }
+
+    /// Whether the queue of `q`, if linked, is reset (one of the two steps resets it).
+    pub fn resets(&self, q: Apqn) -> bool {
+        let hit =
+            |u: &Unplug| u.unlink_apm.test(q.apid) && u.unlink_aqm.test(q.apqi) && u.resets(q);
+        hit(&self.adapters) || hit(&self.domains)
+    }
+}
+
+/// The plan of an `ap_config` write's unplug (see [`ConfigUnplug`]): `assigned` is the old
+/// assigned matrix, `removed` what the write removes (`ApConfigChange::removed`).
+pub fn ap_config_unplug(assigned: &Matrix, shadow: &Matrix, removed: &ApMasks) -> ConfigUnplug {
+    let adapters = hot_unplug_adapters(&assigned.aqm, shadow, &removed.apm);
+    let domains = hot_unplug_domains(&assigned.apm, &adapters.shadow, &removed.aqm);
+    ConfigUnplug {
+        shadow: domains.shadow,
+        adapters,
+        domains,
+    }
+}
+
 /// `unassign_control_domain_store` after the assigned bit is cleared: if `id` is in the
 /// shadow's ADM it is cleared there and the guest's APCB is updated (returned `true`).
 pub fn unassign_control_domain(shadow: &Matrix, id: u8) -> (Matrix, bool) {
@@ -628,6 +685,48 @@ mod tests {
         assert!(!u.resets(Apqn::new(3, 5)) && !u.resets(Apqn::new(1, 7)));
         let u = hot_unplug_domains(&ids(&[1, 2]), &shadow, &ids(&[9]));
         assert!(!u.apcb_update && u.reset_aqm.is_empty());
+    }
+
+    #[test]
+    fn ap_config_unplug_in_one_step() {
+        let assigned = mx(&[1, 2, 3], &[4, 5, 6], &[]);
+        // Adapter 3 and domain 6 were filtered out of the shadow.
+        let shadow = mx(&[1, 2], &[4, 5], &[]);
+        let removed = ApMasks {
+            apm: ids(&[2, 3]),
+            aqm: ids(&[5]),
+            adm: Mask::ZERO,
+        };
+        let p = ap_config_unplug(&assigned, &shadow, &removed);
+        // The same as the C steps one after the other.
+        let a = hot_unplug_adapters(&assigned.aqm, &shadow, &removed.apm);
+        let d = hot_unplug_domains(&assigned.apm, &a.shadow, &removed.aqm);
+        assert_eq!((p.adapters, p.domains, p.shadow), (a, d, d.shadow));
+        assert_eq!(p.shadow, mx(&[1], &[4], &[]));
+        let all: Vec<Apqn> = apqns(&ids(&[1, 2, 3, 4]), &ids(&[4, 5, 6, 7])).collect();
+        let unlinked: Vec<Apqn> = all.iter().copied().filter(|&q| p.unlinks(q)).collect();
+        let q = Apqn::new;
+        assert_eq!(
+            unlinked,
+            [
+                q(1, 5),
+                q(2, 4),
+                q(2, 5),
+                q(2, 6),
+                q(3, 4),
+                q(3, 5),
+                q(3, 6)
+            ]
+        );
+        // Reset: what was in the guest and is unlinked; adapter 3 and domain 6 were not.
+        let reset: Vec<Apqn> = all.iter().copied().filter(|&q| p.resets(q)).collect();
+        assert_eq!(reset, [q(1, 5), q(2, 4), q(2, 5)]);
+        // Nothing reset stays in the shadow.
+        assert!(reset.iter().all(|&r| !p.shadow.contains(r)));
+        // Nothing removed: nothing unlinked or reset, the shadow as it was.
+        let p = ap_config_unplug(&assigned, &shadow, &ApMasks::EMPTY);
+        assert_eq!(p.shadow, shadow);
+        assert!(all.iter().all(|&q| !p.unlinks(q) && !p.resets(q)));
     }
 
     #[test]

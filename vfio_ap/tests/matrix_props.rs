@@ -15,9 +15,9 @@ use vfio_ap::matrix::{
     StoreError,
 };
 use vfio_ap::shadow::{
-    cfg_add, cfg_delta, cfg_remove, filter_cdoms, filter_matrix, hot_plug_cfg, hot_unplug_adapters,
-    hot_unplug_domains, pending_add, probe_queue, refilter, remove_queue, unassign_control_domain,
-    Probe, RemoveQueue,
+    ap_config_unplug, cfg_add, cfg_delta, cfg_remove, filter_cdoms, filter_matrix, hot_plug_cfg,
+    hot_unplug_adapters, hot_unplug_domains, pending_add, probe_queue, refilter, remove_queue,
+    unassign_control_domain, Probe, RemoveQueue,
 };
 
 /// Small id sets, so that overlaps are frequent.
@@ -216,6 +216,46 @@ proptest! {
                     (Ok(()), got) => prop_assert!(false, "{:?}", got),
                 }
             }
+        }
+    }
+
+    /// An `ap_config` write's unplug in one step (`shadow::ConfigUnplug`): after the single
+    /// APCB update no queue to be reset is in the guest's shadow, and every APQN that left the
+    /// guest is reset (so none reaches the next owner unzeroized), as with the C steps.
+    #[test]
+    fn ap_config_unplug_resets_exactly_what_left(
+        old in (small_mask(), small_mask(), small_mask()),
+        new in (small_mask(), small_mask(), small_mask()),
+        info in (small_mask(), small_mask(), small_mask()),
+        blocked in proptest::collection::btree_set((0u8..8, 0u8..8), 0..6),
+    ) {
+        let info = qci(&info.0, &info.1, &info.2);
+        let pass = |q: Apqn| !blocked.contains(&(q.apid, q.apqi));
+        let cur = matrix(old.0, old.1, old.2);
+        let nm = matrix(new.0, new.1, new.2);
+        let shadow = refilter(&cur, &cur, &info, pass).shadow;
+        let removed = ApMasks {
+            apm: cur.apm.and_not(&nm.apm),
+            aqm: cur.aqm.and_not(&nm.aqm),
+            adm: cur.adm.and_not(&nm.adm),
+        };
+        let plan = ap_config_unplug(&cur, &shadow, &removed);
+        let f = refilter(&nm, &plan.shadow, &info, pass);
+        let reset = |q: Apqn| {
+            plan.resets(q) || (f.apm_filtered.test(q.apid) && f.shadow.aqm.test(q.apqi))
+        };
+        for q in f.shadow.apqns() {
+            prop_assert!(!reset(q), "{q:?} reset while in the guest");
+        }
+        for q in shadow.apqns() {
+            if !f.shadow.contains(q) {
+                prop_assert!(reset(q), "{q:?} left the guest without a reset");
+            }
+        }
+        // What is unlinked is outside the new matrix; the linked queues left are within it.
+        for q in vfio_ap::matrix::apqns(&cur.apm, &cur.aqm) {
+            prop_assert_eq!(plan.unlinks(q), !nm.contains(q));
+            prop_assert!(!plan.resets(q) || plan.unlinks(q));
         }
     }
 

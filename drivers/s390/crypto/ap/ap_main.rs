@@ -1253,7 +1253,9 @@ impl ApBusApi for ApBus {
 
     fn matrix_owned_by_default(&self, attr: &Attr, apm: &Mask, aqm: &Mask) -> bool {
         attr.perms
-            .matrix_owned_by_default_with(apm, aqm, |q| self.override_owner(q))
+            .matrix_owned_by_default_counted(apm, aqm, attr.override_ctr, |q| {
+                self.override_owner(q)
+            })
     }
 
     fn qci(&self) -> Option<QciInfo> {

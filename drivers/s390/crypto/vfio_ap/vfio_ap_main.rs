@@ -83,7 +83,7 @@ use model::{
     ids::Apqn,
     mask::Mask,
     matrix::{self, ApMasks, Matrix, Resource, StoreError},
-    reset::{self, ResetAction, ResetConfig, ResetInput, ResetMachine},
+    reset::{self, ResetConfig, ResetMachine},
     shadow,
     text::BufWriter,
     vfio, vfio_text,
@@ -323,10 +323,11 @@ fn apqn_raw(q: Apqn) -> u16 {
     u16::from(q.apid) << 8 | u16::from(q.apqi)
 }
 
-/// Resets `queues` (their APQNs) in parallel and waits: ZAPQ on each, then TAPQ polls on the
-/// model's adaptive schedule (first within 0.1 ms, backing off to 20 ms), with its overall
-/// timeout. Stores each queue's final reset status; the errno of the operation, if any
-/// (`reset::reset_result`: EIO, or ETIMEDOUT if a queue never finished).
+/// Resets `queues` (their APQNs) in parallel and waits: ZAPQ on each, then TAPQ polls head
+/// first on the model's schedule (`reset::run_batch`: first within 0.1 ms, every 1 ms for about
+/// 100 ms, then every 20 ms), with its overall timeout. Stores each queue's final reset status;
+/// the errno of the operation, if any (`reset::reset_result`: EIO, or ETIMEDOUT if a queue
+/// never finished).
 fn reset_queues(
     list: &[MdevRec],
     queues: &mut [QueueRec],
@@ -335,54 +336,37 @@ fn reset_queues(
     let t0 = Instant::<Monotonic>::now();
     let now = || u64::try_from(t0.elapsed().as_nanos()).unwrap_or(0);
     let cfg = ResetConfig::default();
-    let mut machines: KVec<(usize, ResetMachine)> = KVec::new();
+    // The picked queues (index, APQN) and their machines, in the same order.
+    let mut picked: KVec<(usize, Apqn)> = KVec::new();
+    let mut machines: KVec<ResetMachine> = KVec::new();
     for (i, q) in queues.iter().enumerate() {
         if pick(q) {
-            machines.push((i, ResetMachine::new(now(), &cfg)), GFP_KERNEL)?;
+            picked.push((i, q.apqn), GFP_KERNEL)?;
+            machines.push(ResetMachine::new(now(), &cfg), GFP_KERNEL)?;
         }
     }
-    loop {
-        for (i, m) in machines.iter_mut() {
-            let Some(q) = queues.get(*i) else {
-                continue;
-            };
-            let a = q.apqn;
-            let mut action = m.action();
-            loop {
-                action = match action {
-                    ResetAction::Zapq => {
-                        let st = ap_services::zapq(apqn_raw(a), false);
-                        m.step(now(), ResetInput::Zapq(QueueStatus(st)))
-                    }
-                    ResetAction::Tapq => {
-                        let (st, _) = ap_services::tapq(apqn_raw(a), false);
-                        m.step(now(), ResetInput::Tapq(QueueStatus(st)))
-                    }
-                    ResetAction::Sleep { until_ns, notice } => {
-                        if let Some(n) = notice {
-                            let mut msg = Msg::new();
-                            let _ = vfio_text::write_reset_wait_msg(&mut msg, a, &n);
-                            mdev::matrix_log(Level::Info, msg.bytes());
-                        }
-                        if now() < until_ns {
-                            break;
-                        }
-                        m.step(now(), ResetInput::Wake)
-                    }
-                    ResetAction::Done(_) => break,
-                };
-            }
-        }
-        if reset::all_done(machines.iter().map(|(_, m)| m)) {
-            break;
-        }
-        if let Some(w) = reset::next_wakeup(machines.iter().map(|(_, m)| m)) {
-            let d = w.saturating_sub(now());
+    let apqn = |k: usize| picked.get(k).map(|&(_, a)| apqn_raw(a));
+    // (Every index is a picked queue's: `gone` is never used.)
+    let gone = QueueStatus::new(model::hw::rc::Q_NOT_AVAIL);
+    reset::run_batch(
+        &mut machines,
+        now,
+        |k| apqn(k).map_or(gone, |a| QueueStatus(ap_services::zapq(a, false))),
+        |k| apqn(k).map_or(gone, |a| QueueStatus(ap_services::tapq(a, false).0)),
+        |until| {
+            let d = until.saturating_sub(now());
             fsleep(Delta::from_nanos(i64::try_from(d).unwrap_or(i64::MAX)));
-        }
-    }
-    for (i, m) in machines.iter() {
-        if let Some(q) = queues.get_mut(*i) {
+        },
+        |k, n| {
+            if let Some(&(_, a)) = picked.get(k) {
+                let mut msg = Msg::new();
+                let _ = vfio_text::write_reset_wait_msg(&mut msg, a, &n);
+                mdev::matrix_log(Level::Info, msg.bytes());
+            }
+        },
+    );
+    for (&(i, _), m) in picked.iter().zip(machines.iter()) {
+        if let Some(q) = queues.get_mut(i) {
             q.reset_status = m.reset_status();
             let free = match m.outcome().map(|o| o.free_aqic) {
                 Some(reset::FreeAqic::Always) => true,
@@ -396,7 +380,7 @@ fn reset_queues(
             }
         }
     }
-    reset::reset_result(machines.iter().filter_map(|(_, m)| m.outcome())).map_err(errno)
+    reset::reset_result(machines.iter().filter_map(|m| m.outcome())).map_err(errno)
 }
 
 /// What `mdevs_lock` protects.
@@ -955,19 +939,33 @@ impl MatrixDev {
                 return Err(store_err(&e));
             }
         };
-        // With the old matrix installed: unplug the removed adapters, then domains.
-        let sh = mdevs.at(i)?.shadow;
-        let u = shadow::hot_unplug_adapters(&cur.aqm, &sh, &c.removed.apm);
-        mdevs.unplug(&mut guests, i, &u);
-        let sh = mdevs.at(i)?.shadow;
-        let u = shadow::hot_unplug_domains(&cur.apm, &sh, &c.removed.aqm);
-        mdevs.unplug(&mut guests, i, &u);
+        // One update of the guest's APCB (`shadow::ConfigUnplug`): the unplug plan, the new
+        // matrix with its added queues linked, the filtered shadow pushed once; then the
+        // queues that left the guest are reset in one batch and the unplugged ones unlinked.
+        let plan = shadow::ap_config_unplug(&cur, &mdevs.at(i)?.shadow, &c.removed);
         mdevs.at(i)?.matrix = c.new;
         for (apm, aqm) in c.link_sets() {
             mdevs.link(id, &apm, &aqm);
         }
-        mdevs.filter(&mut guests, i, true);
-        guests.sync_id(&mut mdevs, id);
+        let info = mdevs.info;
+        let Mdevs { list, queues, .. } = &mut *mdevs;
+        let m = list.get_mut(i).ok_or(ENODEV)?;
+        let f = shadow::refilter(&m.matrix, &plan.shadow, &info, |a| {
+            Mdevs::passable(queues, id, a)
+        });
+        m.shadow = f.shadow;
+        guests.sync(m);
+        let aqm = m.shadow.aqm;
+        let _ = reset_queues(list, queues, |q| {
+            q.mdev == Some(id)
+                && (plan.resets(q.apqn)
+                    || (f.apm_filtered.test(q.apqn.apid) && aqm.test(q.apqn.apqi)))
+        });
+        for q in queues.iter_mut() {
+            if q.mdev == Some(id) && plan.unlinks(q.apqn) {
+                q.mdev = None;
+            }
+        }
         Ok(())
     }
 }

@@ -45,6 +45,8 @@ run 'tail -1 /tmp/demo.out'
 
 say "2. The host cannot take back a queue an mdev holds: the apmask write fails and names the mdev"
 run 'echo +1 > $B/apmask; echo "exit status $?"; dmesg | tail -2; cat $B/apmask'
+echo "# the queue's holder file names the mdev to unassign it from first"
+run 'cat /sys/bus/ap/devices/01.0004/holder /sys/bus/ap/devices/01.0004/status'
 
 say "3. Over-provisioning: adapter 9 is not in the machine; assigning it is allowed"
 run "echo -9 > $B/apmask; echo 9 > $M/assign_adapter; cat $M/matrix | tr '\\n' ' '; echo; cat $M/guest_matrix"

@@ -91,4 +91,14 @@ u32 ap_rs_tapq(u16 apqn, int tbit, u64 *info);
 u32 ap_rs_zapq(u16 apqn, int fbit);
 u32 ap_rs_aqic(u16 apqn, u64 ctrl, u64 nib);
 
+/*
+ * ZAPQ or TAPQ (without GR2 information) on each of the n APQNs of apqns, in
+ * order, under one hold of the facility lock; status[k] gets the status word
+ * of apqns[k]. For a batch of queue resets (vfio_ap): one lock instead of one
+ * per instruction. Without the bus, every status is 0x00010000 (as the single
+ * ones answer). n is 0, or both arrays have n elements.
+ */
+void ap_rs_zapq_many(const u16 *apqns, u32 n, int fbit, u32 *status);
+void ap_rs_tapq_many(const u16 *apqns, u32 n, int tbit, u32 *status);
+
 #endif /* AP_RS_AP_BUS_H */

@@ -42,6 +42,11 @@
 //!   which at 1 ms would cost more than the wait. All first ZAPQs go out at once; then only the
 //!   first queue not done is polled, and when it is done the next one at once: a batch of n
 //!   queues costs n ZAPQs and about n TAPQs, plus one TAPQ per interval while it waits.
+//! * **Batched instructions** ([`run_batch_on`] with a [`ResetPort`] and a scratch buffer):
+//!   the first ZAPQs go out in one call, and once the head ended in a round, the TAPQs of the
+//!   queues after it too, each call under one hold of the bus's facility lock. Each queue gets
+//!   the same instructions as one at a time, only sooner (plus, at most once per round, TAPQs
+//!   of queues still busy, which change nothing).
 //! * **An overall timeout** ([`ResetConfig::timeout_ns`], default [`DEFAULT_TIMEOUT_NS`] = 5 s,
 //!   measured from the first ZAPQ, across re-ZAPQs). C polls for as long as the queue says
 //!   busy and re-ZAPQs for as long as ZAPQ says busy, so one stuck queue hangs the caller (with
@@ -316,6 +321,11 @@ impl ResetMachine {
         }
     }
 
+    /// Whether it starts: its first ZAPQ is pending.
+    pub fn starting(&self) -> bool {
+        matches!(self.state, State::Zapq { first: true })
+    }
+
     /// Whether it waits for the queue: sleeping until its next TAPQ (not at a ZAPQ or a
     /// TAPQ, not done).
     pub fn waiting(&self) -> bool {
@@ -457,54 +467,282 @@ impl ResetMachine {
     }
 }
 
+/// What a batch of resets runs on ([`run_batch_on`]): the clock, the AP instructions on the
+/// queue of machine `i`, sleeping and the "Waited ... for reset" notices. The batched
+/// instructions cover consecutive machines; by default they issue the single ones in order (a
+/// port that can issue many under one facility lock overrides them).
+pub trait ResetPort {
+    /// The clock (ns).
+    fn now(&mut self) -> u64;
+    /// ZAPQ (F bit 0) on queue `i`.
+    fn zapq(&mut self, i: usize) -> QueueStatus;
+    /// TAPQ (T bit 0) on queue `i`.
+    fn tapq(&mut self, i: usize) -> QueueStatus;
+    /// ZAPQ on queues `first..first + out.len()`, in that order; `out[k]` is the status of
+    /// queue `first + k`.
+    fn zapq_many(&mut self, first: usize, out: &mut [QueueStatus]) {
+        for (k, o) in out.iter_mut().enumerate() {
+            *o = self.zapq(first.saturating_add(k));
+        }
+    }
+    /// TAPQ on queues `first..first + out.len()`, in that order; `out[k]` is the status of
+    /// queue `first + k`.
+    fn tapq_many(&mut self, first: usize, out: &mut [QueueStatus]) {
+        for (k, o) in out.iter_mut().enumerate() {
+            *o = self.tapq(first.saturating_add(k));
+        }
+    }
+    /// Sleeps until the clock reaches `until_ns`.
+    fn sleep_until(&mut self, until_ns: u64);
+    /// A "Waited ... for reset" notice of queue `i`.
+    fn notice(&mut self, i: usize, n: BusyNotice);
+}
+
+/// The most queues one batched instruction call covers: the length of the scratch buffer that
+/// [`run_batch_on`] is given for `n` queues is `batch_len(n)`. It bounds how long the facility
+/// lock is held at once and how many TAPQs a batch can spend on queues still busy.
+pub const RESET_BATCH_MAX: usize = 256;
+
+/// The scratch length for a batch of `n` queues: `min(n, RESET_BATCH_MAX)`.
+pub const fn batch_len(n: usize) -> usize {
+    if n < RESET_BATCH_MAX {
+        n
+    } else {
+        RESET_BATCH_MAX
+    }
+}
+
+/// What the statuses in a [`Prefetch`] answer.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Fetched {
+    Zapq,
+    Tapq,
+}
+
+/// The statuses of one batched instruction call, for the machines to take in order.
+///
+/// A ZAPQ batch is issued at the first ZAPQ of a machine that starts (and covers the following
+/// machines that start, as the first round of [`run_batch_on`] would ZAPQ them next with no
+/// other instruction in between): its statuses are all taken in the same round. A TAPQ batch is
+/// issued only at a round's TAPQ of a machine after the one that had the round's previous
+/// TAPQ (which therefore ended), and covers the machines from it on; each status is taken at
+/// most once, by the machine's next TAPQ in the same round, and the rest are dropped when the
+/// batch sleeps ([`Prefetch::end_round`]). So the first TAPQ of a round is always a single one:
+/// a head that waits costs one TAPQ per poll, as without batching.
+struct Prefetch<'a> {
+    buf: &'a mut [QueueStatus],
+    kind: Fetched,
+    /// The machine of `buf[0]`.
+    first: usize,
+    /// The statuses not taken yet: those of machines `next..end`.
+    next: usize,
+    end: usize,
+    /// The machine of the round's last TAPQ.
+    last_tapq: Option<usize>,
+}
+
+impl<'a> Prefetch<'a> {
+    fn new(buf: &'a mut [QueueStatus]) -> Prefetch<'a> {
+        Prefetch {
+            buf,
+            kind: Fetched::Tapq,
+            first: 0,
+            next: 0,
+            end: 0,
+            last_tapq: None,
+        }
+    }
+
+    /// The status of machine `i` if fetched and not taken (those before it are dropped).
+    fn take(&mut self, kind: Fetched, i: usize) -> Option<QueueStatus> {
+        if kind != self.kind || i < self.next || i >= self.end {
+            return None;
+        }
+        let st = *self.buf.get(i.checked_sub(self.first)?)?;
+        self.next = i.saturating_add(1);
+        Some(st)
+    }
+
+    /// Whether ZAPQ statuses wait to be taken (they must not be dropped: the ZAPQs were issued).
+    fn zapqs_pending(&self) -> bool {
+        self.kind == Fetched::Zapq && self.next < self.end
+    }
+
+    /// Issues a batch of `kind` on machines `i..i + len` (`len` at most the buffer's) and takes
+    /// the status of `i`; `None` (nothing issued) if that is not possible.
+    fn fetch(
+        &mut self,
+        port: &mut impl ResetPort,
+        kind: Fetched,
+        i: usize,
+        len: usize,
+    ) -> Option<QueueStatus> {
+        if self.zapqs_pending() || len == 0 {
+            return None;
+        }
+        let out = self.buf.get_mut(..len)?;
+        match kind {
+            Fetched::Zapq => port.zapq_many(i, out),
+            Fetched::Tapq => port.tapq_many(i, out),
+        }
+        self.kind = kind;
+        self.first = i;
+        self.next = i;
+        self.end = i.saturating_add(len);
+        self.take(kind, i)
+    }
+
+    /// A TAPQ on machine `i` with `machines` machines: from a TAPQ batch of this round, from a
+    /// new one if the round's previous TAPQ was on an earlier machine, else a single one.
+    fn tapq(&mut self, port: &mut impl ResetPort, i: usize, machines: usize) -> QueueStatus {
+        let after_other = self.last_tapq.is_some_and(|j| j < i);
+        self.last_tapq = Some(i);
+        if let Some(st) = self.take(Fetched::Tapq, i) {
+            return st;
+        }
+        let len = self.buf.len().min(machines.saturating_sub(i));
+        if after_other {
+            if let Some(st) = self.fetch(port, Fetched::Tapq, i, len) {
+                return st;
+            }
+        }
+        port.tapq(i)
+    }
+
+    /// The batch sleeps: drops the statuses not taken.
+    fn end_round(&mut self) {
+        self.next = self.end;
+        self.last_tapq = None;
+    }
+}
+
 /// Runs a batch of resets to their ends, head first (the glue's `reset_queues`; see the module
 /// documentation). `machines` are in the order of their queues; `now` reads the clock,
 /// `zapq(i)`/`tapq(i)` issue the instruction on queue `i`, `sleep_until` sleeps until the given
-/// time and `notice(i, n)` gets each "Waited ... for reset" notice of queue `i`.
+/// time and `notice(i, n)` gets each "Waited ... for reset" notice of queue `i`. This is
+/// [`run_batch_on`] without batched instructions.
+pub fn run_batch(
+    machines: &mut [ResetMachine],
+    now: impl FnMut() -> u64,
+    zapq: impl FnMut(usize) -> QueueStatus,
+    tapq: impl FnMut(usize) -> QueueStatus,
+    sleep_until: impl FnMut(u64),
+    notice: impl FnMut(usize, BusyNotice),
+) {
+    struct Closures<N, Z, T, S, B>(N, Z, T, S, B);
+    impl<N, Z, T, S, B> ResetPort for Closures<N, Z, T, S, B>
+    where
+        N: FnMut() -> u64,
+        Z: FnMut(usize) -> QueueStatus,
+        T: FnMut(usize) -> QueueStatus,
+        S: FnMut(u64),
+        B: FnMut(usize, BusyNotice),
+    {
+        fn now(&mut self) -> u64 {
+            (self.0)()
+        }
+        fn zapq(&mut self, i: usize) -> QueueStatus {
+            (self.1)(i)
+        }
+        fn tapq(&mut self, i: usize) -> QueueStatus {
+            (self.2)(i)
+        }
+        fn sleep_until(&mut self, until_ns: u64) {
+            (self.3)(until_ns)
+        }
+        fn notice(&mut self, i: usize, n: BusyNotice) {
+            (self.4)(i, n)
+        }
+    }
+    run_batch_on(
+        machines,
+        &mut Closures(now, zapq, tapq, sleep_until, notice),
+        &mut [],
+    );
+}
+
+/// Runs a batch of resets to their ends, head first, on `port`, with batched instructions
+/// in `scratch` (of [`batch_len`] statuses; empty: no batched instructions).
 ///
 /// Each round drives, in order, every machine that is at a ZAPQ (so all first ZAPQs go out in
-/// the first round, a few microseconds apart) and the **head**, the first machine not done:
-/// a due TAPQ, a ZAPQ again if the check asks for one. When the head ends, the next machine
-/// becomes the head in the same round and is polled at once, and so on until one is still
-/// busy; then the batch sleeps until the head's next poll. The queues were reset in this order,
-/// so while the head is busy the later ones most likely are too: polling them would cost a
-/// TAPQ each and tell nothing.
+/// the first round) and the **head**, the first machine not done: a due TAPQ, a ZAPQ again if
+/// the check asks for one. When the head ends, the next machine becomes the head in the same
+/// round and is polled at once, and so on until one is still busy; then the batch sleeps until
+/// the head's next poll. The queues were reset in this order, so while the head is busy the
+/// later ones most likely are too: polling them would cost a TAPQ each and tell nothing.
+///
+/// With a scratch buffer the same instructions go out in batches ([`ResetPort::zapq_many`],
+/// [`ResetPort::tapq_many`]), without changing what any queue sees: the first ZAPQs of the
+/// machines that start, which the first round issues one after the other, go out in one call
+/// (per [`RESET_BATCH_MAX`] machines); and once the head ended in a round, the next TAPQ
+/// covers the machines from the new head on (which ZAPQed about as long ago, so have likely
+/// ended too): the round takes their statuses in order until one is busy, and drops the rest
+/// when it sleeps. A TAPQ that tells a machine nothing new is the only difference: TAPQ does
+/// not change a queue.
 ///
 /// A queue whose reset ends while another is the head is seen when it becomes the head: the
 /// caller, which waits for the whole batch, sees no difference, and a machine polled late
 /// still ends `Completed` if its first TAPQ says so (its timeout only counts against a busy
 /// answer). A clock that lags behind a finished sleep is taken to be at the wake-up time, so
 /// this always ends (each head within its timeout, counted in planned sleeps).
-pub fn run_batch(
+pub fn run_batch_on(
     machines: &mut [ResetMachine],
-    mut now: impl FnMut() -> u64,
-    mut zapq: impl FnMut(usize) -> QueueStatus,
-    mut tapq: impl FnMut(usize) -> QueueStatus,
-    mut sleep_until: impl FnMut(u64),
-    mut notice: impl FnMut(usize, BusyNotice),
+    port: &mut impl ResetPort,
+    scratch: &mut [QueueStatus],
 ) {
+    let n = machines.len();
+    let mut fetched = Prefetch::new(scratch);
     // The time the batch last slept until: the clock is never taken to be before it.
     let mut floor = 0u64;
     loop {
         let mut head = true;
         let mut wake = None;
-        for (i, m) in machines.iter_mut().enumerate() {
+        for i in 0..n {
+            // The machines from `i` on that start: what a ZAPQ batch at `i` covers.
+            // (Counted only when a batch can be issued, so each machine once.)
+            let starting = if fetched.zapqs_pending() {
+                0
+            } else {
+                machines
+                    .get(i..)
+                    .unwrap_or_default()
+                    .iter()
+                    .take(fetched.buf.len())
+                    .take_while(|m| m.starting())
+                    .count()
+            };
+            let Some(m) = machines.get_mut(i) else {
+                break;
+            };
             if m.outcome().is_some() {
                 continue;
             }
             if head || !m.waiting() {
                 let mut action = m.action();
                 loop {
-                    let t = now().max(floor);
+                    let t = port.now().max(floor);
                     action = match action {
-                        ResetAction::Zapq => m.step(t, ResetInput::Zapq(zapq(i))),
-                        ResetAction::Tapq => m.step(t, ResetInput::Tapq(tapq(i))),
+                        ResetAction::Zapq => {
+                            let st = if m.starting() {
+                                fetched
+                                    .take(Fetched::Zapq, i)
+                                    .or_else(|| fetched.fetch(port, Fetched::Zapq, i, starting))
+                            } else {
+                                None
+                            };
+                            let st = st.unwrap_or_else(|| port.zapq(i));
+                            m.step(t, ResetInput::Zapq(st))
+                        }
+                        ResetAction::Tapq => {
+                            let st = fetched.tapq(port, i, n);
+                            m.step(t, ResetInput::Tapq(st))
+                        }
                         ResetAction::Sleep {
                             until_ns,
-                            notice: n,
+                            notice: b,
                         } => {
-                            if let Some(n) = n {
-                                notice(i, n);
+                            if let Some(b) = b {
+                                port.notice(i, b);
                             }
                             if !head || t < until_ns {
                                 break;
@@ -522,11 +760,12 @@ pub fn run_batch(
                 head = false;
             }
         }
+        fetched.end_round();
         match wake {
             None if head => return,
             None => {}
             Some(w) => {
-                sleep_until(w);
+                port.sleep_until(w);
                 floor = floor.max(w);
             }
         }
@@ -925,6 +1164,94 @@ mod tests {
         assert!(tapqs <= 3 * 60, "{tapqs}");
         let mut none: [ResetMachine; 0] = [];
         run_batch(&mut none, || 0, |_| st(0), |_| st(0), |_| {}, |_, _| {});
+    }
+
+    /// Answers TAPQ of queue i with response code `codes[i]` and counts the calls.
+    struct Codes {
+        codes: Vec<u8>,
+        singles: u32,
+        batches: u32,
+    }
+
+    impl ResetPort for Codes {
+        fn now(&mut self) -> u64 {
+            0
+        }
+        fn zapq(&mut self, _i: usize) -> QueueStatus {
+            st(0)
+        }
+        fn tapq(&mut self, i: usize) -> QueueStatus {
+            self.singles += 1;
+            st(self.codes[i])
+        }
+        fn tapq_many(&mut self, first: usize, out: &mut [QueueStatus]) {
+            self.batches += 1;
+            for (k, o) in out.iter_mut().enumerate() {
+                *o = st(self.codes[first + k]);
+            }
+        }
+        fn sleep_until(&mut self, _until_ns: u64) {}
+        fn notice(&mut self, _i: usize, _n: BusyNotice) {}
+    }
+
+    #[test]
+    fn prefetched_tapqs_once_and_within_a_round() {
+        let mut port = Codes {
+            codes: vec![0, 0, 0, 2],
+            singles: 0,
+            batches: 0,
+        };
+        let mut buf = [st(0x7f); 3];
+        let mut p = Prefetch::new(&mut buf);
+        // The first TAPQ of a round, and a second one of the same queue: single.
+        assert_eq!(p.tapq(&mut port, 0, 4), st(0));
+        assert_eq!(p.tapq(&mut port, 0, 4), st(0));
+        assert_eq!((port.singles, port.batches), (2, 0));
+        // A later queue: a batch of queues 1..4, taken in order, each once.
+        assert_eq!(p.tapq(&mut port, 1, 4), st(0));
+        assert_eq!((port.singles, port.batches), (2, 1));
+        port.codes = vec![0x11; 4];
+        assert_eq!(p.tapq(&mut port, 2, 4), st(0));
+        assert_eq!(p.tapq(&mut port, 3, 4), st(2));
+        assert_eq!((port.singles, port.batches), (2, 1));
+        // Queue 3 again: its status was taken, and it had the last TAPQ: a single one.
+        assert_eq!(p.tapq(&mut port, 3, 4), st(0x11));
+        assert_eq!((port.singles, port.batches), (3, 1));
+        // A status fetched but not taken is dropped at the end of the round.
+        port.codes = vec![0, 0, 2, 2];
+        p.end_round();
+        assert_eq!(p.tapq(&mut port, 0, 4), st(0));
+        assert_eq!(p.tapq(&mut port, 1, 4), st(0));
+        assert_eq!((port.singles, port.batches), (4, 2));
+        p.end_round();
+        port.codes = vec![0; 4];
+        assert_eq!(p.tapq(&mut port, 2, 4), st(0));
+        assert_eq!((port.singles, port.batches), (5, 2));
+        // Without a buffer: single TAPQs only.
+        let mut none = [];
+        let mut p = Prefetch::new(&mut none);
+        p.tapq(&mut port, 0, 4);
+        p.tapq(&mut port, 1, 4);
+        assert_eq!((port.singles, port.batches), (7, 2));
+    }
+
+    #[test]
+    fn pending_zapqs_are_never_dropped_for_tapqs() {
+        let mut port = Codes {
+            codes: vec![0; 4],
+            singles: 0,
+            batches: 0,
+        };
+        let mut buf = [st(0x7f); 4];
+        let mut p = Prefetch::new(&mut buf);
+        assert_eq!(p.fetch(&mut port, Fetched::Zapq, 0, 4), Some(st(0)));
+        assert!(p.zapqs_pending());
+        p.tapq(&mut port, 0, 4);
+        p.tapq(&mut port, 1, 4);
+        assert_eq!((port.singles, port.batches), (2, 0));
+        assert_eq!(p.take(Fetched::Tapq, 2), None);
+        assert_eq!(p.take(Fetched::Zapq, 1), Some(st(0)));
+        assert_eq!(p.take(Fetched::Zapq, 1), None);
     }
 
     #[test]

@@ -39,6 +39,12 @@ pub(crate) trait ApBusApi: Send + Sync + 'static {
     fn tapq(&self, apqn: u16, t: bool) -> (u32, u64);
     /// ZAPQ.
     fn zapq(&self, apqn: u16, f: bool) -> u32;
+    /// ZAPQ on each of `apqns` in order under one hold of the facility lock; `out[k]` gets
+    /// the status of `apqns[k]` (the caller passes slices of the same length).
+    fn zapq_many(&self, apqns: &[u16], f: bool, out: &mut [u32]);
+    /// TAPQ (the status only) on each of `apqns` in order under one hold of the facility lock;
+    /// `out[k]` gets the status of `apqns[k]` (the caller passes slices of the same length).
+    fn tapq_many(&self, apqns: &[u16], t: bool, out: &mut [u32]);
     /// AQIC.
     fn aqic(&self, apqn: u16, ctrl: u64, nib: u64) -> u32;
     /// The periodic scan.
@@ -258,6 +264,54 @@ unsafe extern "C" fn ap_rs_tapq(apqn: u16, tbit: c_int, info: *mut u64) -> u32 {
 #[no_mangle]
 extern "C" fn ap_rs_zapq(apqn: u16, fbit: c_int) -> u32 {
     bus().map_or(0x0001_0000, |b| b.zapq(apqn, fbit != 0))
+}
+
+/// A batched instruction: `issue` on the bus with the `n` APQNs of `apqns` and the `n` status
+/// words of `status`; without the bus, every status is `0x00010000` (as the single
+/// instructions answer). Nothing for `n == 0` or a null pointer.
+///
+/// # Safety
+///
+/// Unless null, `apqns` points to `n` readable `u16` and `status` to `n` writable `u32`, not
+/// overlapping.
+unsafe fn many(
+    apqns: *const u16,
+    n: u32,
+    status: *mut u32,
+    issue: impl FnOnce(&crate::ApBus, &[u16], &mut [u32]),
+) {
+    let Ok(n) = usize::try_from(n) else {
+        return;
+    };
+    if n == 0 || apqns.is_null() || status.is_null() {
+        return;
+    }
+    // SAFETY: `n` readable `u16` (caller).
+    let a = unsafe { core::slice::from_raw_parts(apqns, n) };
+    // SAFETY: `n` writable `u32`, not overlapping `apqns` (caller).
+    let s = unsafe { core::slice::from_raw_parts_mut(status, n) };
+    match bus() {
+        Some(b) => issue(b, a, s),
+        None => s.fill(0x0001_0000),
+    }
+}
+
+/// # Safety
+///
+/// `apqns` must point to `n` readable `u16` and `status` to `n` writable `u32` (or `n` is 0).
+#[no_mangle]
+unsafe extern "C" fn ap_rs_zapq_many(apqns: *const u16, n: u32, fbit: c_int, status: *mut u32) {
+    // SAFETY: as the caller promises.
+    unsafe { many(apqns, n, status, |b, a, s| b.zapq_many(a, fbit != 0, s)) }
+}
+
+/// # Safety
+///
+/// `apqns` must point to `n` readable `u16` and `status` to `n` writable `u32` (or `n` is 0).
+#[no_mangle]
+unsafe extern "C" fn ap_rs_tapq_many(apqns: *const u16, n: u32, tbit: c_int, status: *mut u32) {
+    // SAFETY: as the caller promises.
+    unsafe { many(apqns, n, status, |b, a, s| b.tapq_many(a, tbit != 0, s)) }
 }
 
 #[no_mangle]

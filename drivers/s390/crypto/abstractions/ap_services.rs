@@ -5,7 +5,10 @@
 //! AP instructions on the bus's facility.
 
 use core::marker::PhantomData;
-use kernel::ffi::c_int;
+use kernel::{
+    error::{code::EINVAL, Result},
+    ffi::c_int,
+};
 
 use crate::model::{hw::QciInfo, mask::Mask};
 
@@ -17,6 +20,8 @@ extern "C" {
     fn ap_rs_tapq(apqn: u16, tbit: c_int, info: *mut u64) -> u32;
     fn ap_rs_zapq(apqn: u16, fbit: c_int) -> u32;
     fn ap_rs_aqic(apqn: u16, ctrl: u64, nib: u64) -> u32;
+    fn ap_rs_zapq_many(apqns: *const u16, n: u32, fbit: c_int, status: *mut u32);
+    fn ap_rs_tapq_many(apqns: *const u16, n: u32, tbit: c_int, status: *mut u32);
 }
 
 /// The AP bus attribute mutex (the C bus's `ap_attr_mutex`), held: the bus holds it while it
@@ -76,6 +81,34 @@ pub fn tapq(apqn: u16, t: bool) -> (u32, u64) {
 pub fn zapq(apqn: u16, f: bool) -> u32 {
     // SAFETY: no pointer arguments.
     unsafe { ap_rs_zapq(apqn, c_int::from(f)) }
+}
+
+/// The length of a batched instruction on `apqns` into `out`: the same length, at most
+/// `u32::MAX`.
+fn many_len(apqns: &[u16], out: &[u32]) -> Result<u32> {
+    if apqns.len() != out.len() {
+        return Err(EINVAL);
+    }
+    u32::try_from(apqns.len()).map_err(|_| EINVAL)
+}
+
+/// ZAPQ on each of `apqns` in order under one hold of the bus's facility lock; `out[k]` gets the
+/// status word of `apqns[k]`. EINVAL (nothing issued) unless both have the same length.
+pub fn zapq_many(apqns: &[u16], f: bool, out: &mut [u32]) -> Result {
+    let n = many_len(apqns, out)?;
+    // SAFETY: `apqns` has `n` readable elements, `out` `n` writable ones (checked above).
+    unsafe { ap_rs_zapq_many(apqns.as_ptr(), n, c_int::from(f), out.as_mut_ptr()) };
+    Ok(())
+}
+
+/// TAPQ (the status words only) on each of `apqns` in order under one hold of the bus's facility
+/// lock; `out[k]` gets the status word of `apqns[k]`. EINVAL (nothing issued) unless both have
+/// the same length.
+pub fn tapq_many(apqns: &[u16], t: bool, out: &mut [u32]) -> Result {
+    let n = many_len(apqns, out)?;
+    // SAFETY: `apqns` has `n` readable elements, `out` `n` writable ones (checked above).
+    unsafe { ap_rs_tapq_many(apqns.as_ptr(), n, c_int::from(t), out.as_mut_ptr()) };
+    Ok(())
 }
 
 /// AQIC with the control word and the NIB address; the status word.

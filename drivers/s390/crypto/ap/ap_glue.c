@@ -23,6 +23,8 @@ EXPORT_SYMBOL_GPL(ap_rs_force_rescan);
 EXPORT_SYMBOL_GPL(ap_rs_tapq);
 EXPORT_SYMBOL_GPL(ap_rs_zapq);
 EXPORT_SYMBOL_GPL(ap_rs_aqic);
+EXPORT_SYMBOL_GPL(ap_rs_zapq_many);
+EXPORT_SYMBOL_GPL(ap_rs_tapq_many);
 
 static void ap_rs_scan_fn(struct work_struct *unused)
 {

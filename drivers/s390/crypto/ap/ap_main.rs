@@ -1278,6 +1278,20 @@ impl ApBusApi for ApBus {
         self.facility.lock().get().zapq(Apqn::from_qid(apqn), f).0
     }
 
+    fn zapq_many(&self, apqns: &[u16], f: bool, out: &mut [u32]) {
+        let mut fac = self.facility.lock();
+        for (&a, o) in apqns.iter().zip(out.iter_mut()) {
+            *o = fac.get().zapq(Apqn::from_qid(a), f).0;
+        }
+    }
+
+    fn tapq_many(&self, apqns: &[u16], t: bool, out: &mut [u32]) {
+        let mut fac = self.facility.lock();
+        for (&a, o) in apqns.iter().zip(out.iter_mut()) {
+            *o = fac.get().tapq(Apqn::from_qid(a), t).0 .0;
+        }
+    }
+
     fn aqic(&self, apqn: u16, ctrl: u64, nib: u64) -> u32 {
         self.facility
             .lock()

@@ -323,11 +323,92 @@ fn apqn_raw(q: Apqn) -> u16 {
     u16::from(q.apid) << 8 | u16::from(q.apqi)
 }
 
+/// What `reset_queues` runs its batch on: the clock, `ap.ko`'s instructions on `apqns[k]` for
+/// machine `k` (single or batched under one facility lock), sleeping, notices.
+struct ResetIo<'a> {
+    t0: Instant<Monotonic>,
+    apqns: &'a [u16],
+    /// The status words of a batched instruction (`reset::batch_len` of them).
+    raw: KVec<u32>,
+}
+
+impl ResetIo<'_> {
+    /// A batched instruction on machines `first..first + out.len()`; with a length that does
+    /// not fit (never: the model asks within its scratch and the machines), single ones.
+    fn many(
+        &mut self,
+        first: usize,
+        out: &mut [QueueStatus],
+        issue: fn(&[u16], bool, &mut [u32]) -> Result,
+        single: fn(&mut Self, usize) -> QueueStatus,
+    ) {
+        let end = first.saturating_add(out.len());
+        let done = match (self.apqns.get(first..end), self.raw.get_mut(..out.len())) {
+            (Some(a), Some(raw)) => issue(a, false, raw).is_ok(),
+            _ => false,
+        };
+        if done {
+            for (o, &r) in out.iter_mut().zip(self.raw.iter()) {
+                *o = QueueStatus(r);
+            }
+        } else {
+            for (k, o) in out.iter_mut().enumerate() {
+                *o = single(self, first.saturating_add(k));
+            }
+        }
+    }
+}
+
+impl reset::ResetPort for ResetIo<'_> {
+    fn now(&mut self) -> u64 {
+        u64::try_from(self.t0.elapsed().as_nanos()).unwrap_or(0)
+    }
+
+    fn zapq(&mut self, k: usize) -> QueueStatus {
+        // (Every index is a picked queue's: "not available" is never used.)
+        self.apqns
+            .get(k)
+            .map_or(QueueStatus::new(model::hw::rc::Q_NOT_AVAIL), |&a| {
+                QueueStatus(ap_services::zapq(a, false))
+            })
+    }
+
+    fn tapq(&mut self, k: usize) -> QueueStatus {
+        self.apqns
+            .get(k)
+            .map_or(QueueStatus::new(model::hw::rc::Q_NOT_AVAIL), |&a| {
+                QueueStatus(ap_services::tapq(a, false).0)
+            })
+    }
+
+    fn zapq_many(&mut self, first: usize, out: &mut [QueueStatus]) {
+        self.many(first, out, ap_services::zapq_many, Self::zapq);
+    }
+
+    fn tapq_many(&mut self, first: usize, out: &mut [QueueStatus]) {
+        self.many(first, out, ap_services::tapq_many, Self::tapq);
+    }
+
+    fn sleep_until(&mut self, until_ns: u64) {
+        let d = until_ns.saturating_sub(self.now());
+        fsleep(Delta::from_nanos(i64::try_from(d).unwrap_or(i64::MAX)));
+    }
+
+    fn notice(&mut self, k: usize, n: reset::BusyNotice) {
+        if let Some(&a) = self.apqns.get(k) {
+            let mut msg = Msg::new();
+            let _ = vfio_text::write_reset_wait_msg(&mut msg, Apqn::from_qid(a), &n);
+            mdev::matrix_log(Level::Info, msg.bytes());
+        }
+    }
+}
+
 /// Resets `queues` (their APQNs) in parallel and waits: ZAPQ on each, then TAPQ polls head
-/// first on the model's schedule (`reset::run_batch`: first within 0.1 ms, every 1 ms for about
-/// 100 ms, then every 20 ms), with its overall timeout. Stores each queue's final reset status;
-/// the errno of the operation, if any (`reset::reset_result`: EIO, or ETIMEDOUT if a queue
-/// never finished).
+/// first on the model's schedule (`reset::run_batch_on`: first within 0.1 ms, every 1 ms for
+/// about 100 ms, then every 20 ms), with its overall timeout; the first ZAPQs, and the TAPQs
+/// after the head ended, batched under one hold of `ap.ko`'s facility lock. Stores each
+/// queue's final reset status; the errno of the operation, if any (`reset::reset_result`:
+/// EIO, or ETIMEDOUT if a queue never finished).
 fn reset_queues(
     list: &[MdevRec],
     queues: &mut [QueueRec],
@@ -336,35 +417,25 @@ fn reset_queues(
     let t0 = Instant::<Monotonic>::now();
     let now = || u64::try_from(t0.elapsed().as_nanos()).unwrap_or(0);
     let cfg = ResetConfig::default();
-    // The picked queues (index, APQN) and their machines, in the same order.
+    // The picked queues (index, APQN), their raw APQNs and their machines, in the same order.
     let mut picked: KVec<(usize, Apqn)> = KVec::new();
+    let mut apqns: KVec<u16> = KVec::new();
     let mut machines: KVec<ResetMachine> = KVec::new();
     for (i, q) in queues.iter().enumerate() {
         if pick(q) {
             picked.push((i, q.apqn), GFP_KERNEL)?;
+            apqns.push(apqn_raw(q.apqn), GFP_KERNEL)?;
             machines.push(ResetMachine::new(now(), &cfg), GFP_KERNEL)?;
         }
     }
-    let apqn = |k: usize| picked.get(k).map(|&(_, a)| apqn_raw(a));
-    // (Every index is a picked queue's: `gone` is never used.)
-    let gone = QueueStatus::new(model::hw::rc::Q_NOT_AVAIL);
-    reset::run_batch(
-        &mut machines,
-        now,
-        |k| apqn(k).map_or(gone, |a| QueueStatus(ap_services::zapq(a, false))),
-        |k| apqn(k).map_or(gone, |a| QueueStatus(ap_services::tapq(a, false).0)),
-        |until| {
-            let d = until.saturating_sub(now());
-            fsleep(Delta::from_nanos(i64::try_from(d).unwrap_or(i64::MAX)));
-        },
-        |k, n| {
-            if let Some(&(_, a)) = picked.get(k) {
-                let mut msg = Msg::new();
-                let _ = vfio_text::write_reset_wait_msg(&mut msg, a, &n);
-                mdev::matrix_log(Level::Info, msg.bytes());
-            }
-        },
-    );
+    let len = reset::batch_len(machines.len());
+    let mut scratch = KVec::from_elem(QueueStatus::default(), len, GFP_KERNEL)?;
+    let mut io = ResetIo {
+        t0,
+        apqns: &apqns,
+        raw: KVec::from_elem(0u32, len, GFP_KERNEL)?,
+    };
+    reset::run_batch_on(&mut machines, &mut io, &mut scratch);
     for (&(i, _), m) in picked.iter().zip(machines.iter()) {
         if let Some(q) = queues.get_mut(i) {
             q.reset_status = m.reset_status();

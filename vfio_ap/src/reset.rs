@@ -719,8 +719,10 @@ pub fn run_batch_on(
             }
             if head || !m.waiting() {
                 let mut action = m.action();
+                // One clock read per visit of a machine: its steps follow each other at once, and
+                // a clock read is not free (under lockdep it is a lock acquisition).
+                let t = port.now().max(floor);
                 loop {
-                    let t = port.now().max(floor);
                     action = match action {
                         ResetAction::Zapq => {
                             let st = if m.starting() {

@@ -418,14 +418,18 @@ fn reset_queues(
     let now = || u64::try_from(t0.elapsed().as_nanos()).unwrap_or(0);
     let cfg = ResetConfig::default();
     // The picked queues (index, APQN), their raw APQNs and their machines, in the same order.
-    let mut picked: KVec<(usize, Apqn)> = KVec::new();
-    let mut apqns: KVec<u16> = KVec::new();
-    let mut machines: KVec<ResetMachine> = KVec::new();
+    // Sized once (a push that grows a vector is an allocation), and one clock read for all
+    // machines (under lockdep a clock read is a lock acquisition).
+    let n = queues.iter().filter(|q| pick(q)).count();
+    let mut picked: KVec<(usize, Apqn)> = KVec::with_capacity(n, GFP_KERNEL)?;
+    let mut apqns: KVec<u16> = KVec::with_capacity(n, GFP_KERNEL)?;
+    let mut machines: KVec<ResetMachine> = KVec::with_capacity(n, GFP_KERNEL)?;
+    let start = now();
     for (i, q) in queues.iter().enumerate() {
         if pick(q) {
             picked.push((i, q.apqn), GFP_KERNEL)?;
             apqns.push(apqn_raw(q.apqn), GFP_KERNEL)?;
-            machines.push(ResetMachine::new(now(), &cfg), GFP_KERNEL)?;
+            machines.push(ResetMachine::new(start, &cfg), GFP_KERNEL)?;
         }
     }
     let len = reset::batch_len(machines.len());

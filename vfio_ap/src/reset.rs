@@ -37,7 +37,7 @@
 //!   notice delay). The earlier schedule, 0.1, 0.2, 0.5, 1, 2, 5, 10 ms and then 20 ms, polled
 //!   3.8, 8.8, 18.8 and 38.8 ms after the ZAPQ: a 5 ms reset was seen up to 3.8 ms late, a
 //!   20 ms one up to 18.8 ms.
-//! * **Head-first polling of a batch** ([`run_batch`]). The callers reset many queues at once
+//! * **Head-first polling of a batch** ([`run_batch_on`]). The callers reset many queues at once
 //!   (up to 65,536); polling each on its own schedule costs a TAPQ per queue per interval,
 //!   which at 1 ms would cost more than the wait. All first ZAPQs go out at once; then only the
 //!   first queue not done is polled, and when it is done the next one at once: a batch of n
@@ -616,51 +616,6 @@ impl<'a> Prefetch<'a> {
     }
 }
 
-/// Runs a batch of resets to their ends, head first (the glue's `reset_queues`; see the module
-/// documentation). `machines` are in the order of their queues; `now` reads the clock,
-/// `zapq(i)`/`tapq(i)` issue the instruction on queue `i`, `sleep_until` sleeps until the given
-/// time and `notice(i, n)` gets each "Waited ... for reset" notice of queue `i`. This is
-/// [`run_batch_on`] without batched instructions.
-pub fn run_batch(
-    machines: &mut [ResetMachine],
-    now: impl FnMut() -> u64,
-    zapq: impl FnMut(usize) -> QueueStatus,
-    tapq: impl FnMut(usize) -> QueueStatus,
-    sleep_until: impl FnMut(u64),
-    notice: impl FnMut(usize, BusyNotice),
-) {
-    struct Closures<N, Z, T, S, B>(N, Z, T, S, B);
-    impl<N, Z, T, S, B> ResetPort for Closures<N, Z, T, S, B>
-    where
-        N: FnMut() -> u64,
-        Z: FnMut(usize) -> QueueStatus,
-        T: FnMut(usize) -> QueueStatus,
-        S: FnMut(u64),
-        B: FnMut(usize, BusyNotice),
-    {
-        fn now(&mut self) -> u64 {
-            (self.0)()
-        }
-        fn zapq(&mut self, i: usize) -> QueueStatus {
-            (self.1)(i)
-        }
-        fn tapq(&mut self, i: usize) -> QueueStatus {
-            (self.2)(i)
-        }
-        fn sleep_until(&mut self, until_ns: u64) {
-            (self.3)(until_ns)
-        }
-        fn notice(&mut self, i: usize, n: BusyNotice) {
-            (self.4)(i, n)
-        }
-    }
-    run_batch_on(
-        machines,
-        &mut Closures(now, zapq, tapq, sleep_until, notice),
-        &mut [],
-    );
-}
-
 /// Runs a batch of resets to their ends, head first, on `port`, with batched instructions
 /// in `scratch` (of [`batch_len`] statuses; empty: no batched instructions).
 ///
@@ -779,11 +734,6 @@ pub fn next_wakeup<'a>(machines: impl IntoIterator<Item = &'a ResetMachine>) -> 
     machines.into_iter().filter_map(|m| m.wakeup_ns()).min()
 }
 
-/// Whether every machine is done.
-pub fn all_done<'a>(machines: impl IntoIterator<Item = &'a ResetMachine>) -> bool {
-    machines.into_iter().all(|m| m.outcome().is_some())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -791,6 +741,56 @@ mod tests {
     use std::vec::Vec;
 
     const MS: u64 = 1_000_000;
+
+    /// Whether every machine is done.
+    fn all_done<'a>(machines: impl IntoIterator<Item = &'a ResetMachine>) -> bool {
+        machines.into_iter().all(|m| m.outcome().is_some())
+    }
+
+    /// [`run_batch_on`] with closures and without batched instructions (the tests' unbatched
+    /// reference). `machines` are in the order of their queues; `now` reads the clock,
+    /// `zapq(i)`/`tapq(i)` issue the instruction on queue `i`, `sleep_until` sleeps until the given
+    /// time and `notice(i, n)` gets each "Waited ... for reset" notice of queue `i`. This is
+    /// [`run_batch_on`] without batched instructions.
+    fn run_batch(
+        machines: &mut [ResetMachine],
+        now: impl FnMut() -> u64,
+        zapq: impl FnMut(usize) -> QueueStatus,
+        tapq: impl FnMut(usize) -> QueueStatus,
+        sleep_until: impl FnMut(u64),
+        notice: impl FnMut(usize, BusyNotice),
+    ) {
+        struct Closures<N, Z, T, S, B>(N, Z, T, S, B);
+        impl<N, Z, T, S, B> ResetPort for Closures<N, Z, T, S, B>
+        where
+            N: FnMut() -> u64,
+            Z: FnMut(usize) -> QueueStatus,
+            T: FnMut(usize) -> QueueStatus,
+            S: FnMut(u64),
+            B: FnMut(usize, BusyNotice),
+        {
+            fn now(&mut self) -> u64 {
+                (self.0)()
+            }
+            fn zapq(&mut self, i: usize) -> QueueStatus {
+                (self.1)(i)
+            }
+            fn tapq(&mut self, i: usize) -> QueueStatus {
+                (self.2)(i)
+            }
+            fn sleep_until(&mut self, until_ns: u64) {
+                (self.3)(until_ns)
+            }
+            fn notice(&mut self, i: usize, n: BusyNotice) {
+                (self.4)(i, n)
+            }
+        }
+        run_batch_on(
+            machines,
+            &mut Closures(now, zapq, tapq, sleep_until, notice),
+            &mut [],
+        );
+    }
 
     fn st(code: u8) -> QueueStatus {
         QueueStatus::new(code)

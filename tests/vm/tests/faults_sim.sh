@@ -13,15 +13,13 @@ touch /tmp/ap-nondefault
 B=/sys/bus/ap
 MD=/sys/devices/vfio_ap/matrix
 TY=$MD/mdev_supported_types/vfio_ap-passthrough
-G=/sys/kernel/debug/vfio_ap/guests
 U=5e4f0000-0000-4000-8000-000000000001
 M=$MD/$U
 A1=$(mask_of 1) A12=$(mask_of 1 2) Q45=$(mask_of 4 5) Z=$(mask_of)
 # guest_is WHAT COMMITS APM: the guest's line (commits, masks) is as given.
 guest_is() {
-	local l gl=
-	while IFS= read -r l; do case $l in "$U "*) gl=${l%% crycb *} ;; esac; done <$G
-	expect_eq "$1" "$U commits $2 apm $3 aqm $Q45 adm $Z" "$gl"
+	guest_line $U
+	expect_eq "$1" "$U commits $2 apm $3 aqm $Q45 adm $Z" "$GL"
 }
 
 check "load vfio_ap simguest=1" insmod /m/vfio_ap.ko simguest=1

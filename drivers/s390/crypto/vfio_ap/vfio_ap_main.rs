@@ -359,9 +359,14 @@ impl ResetIo<'_> {
     }
 }
 
+/// The nanoseconds since `t0`: the clock of a batch of resets.
+fn elapsed_ns(t0: &Instant<Monotonic>) -> u64 {
+    u64::try_from(t0.elapsed().as_nanos()).unwrap_or(0)
+}
+
 impl reset::ResetPort for ResetIo<'_> {
     fn now(&mut self) -> u64 {
-        u64::try_from(self.t0.elapsed().as_nanos()).unwrap_or(0)
+        elapsed_ns(&self.t0)
     }
 
     fn zapq(&mut self, k: usize) -> QueueStatus {
@@ -415,19 +420,18 @@ fn reset_queues(
     pick: impl Fn(&QueueRec) -> bool,
 ) -> Result {
     let t0 = Instant::<Monotonic>::now();
-    let now = || u64::try_from(t0.elapsed().as_nanos()).unwrap_or(0);
     let cfg = ResetConfig::default();
-    // The picked queues (index, APQN), their raw APQNs and their machines, in the same order.
+    // The indexes of the picked queues, their raw APQNs and their machines, in the same order.
     // Sized once (a push that grows a vector is an allocation), and one clock read for all
     // machines (under lockdep a clock read is a lock acquisition).
     let n = queues.iter().filter(|q| pick(q)).count();
-    let mut picked: KVec<(usize, Apqn)> = KVec::with_capacity(n, GFP_KERNEL)?;
+    let mut picked: KVec<usize> = KVec::with_capacity(n, GFP_KERNEL)?;
     let mut apqns: KVec<u16> = KVec::with_capacity(n, GFP_KERNEL)?;
     let mut machines: KVec<ResetMachine> = KVec::with_capacity(n, GFP_KERNEL)?;
-    let start = now();
+    let start = elapsed_ns(&t0);
     for (i, q) in queues.iter().enumerate() {
         if pick(q) {
-            picked.push((i, q.apqn), GFP_KERNEL)?;
+            picked.push(i, GFP_KERNEL)?;
             apqns.push(apqn_raw(q.apqn), GFP_KERNEL)?;
             machines.push(ResetMachine::new(start, &cfg), GFP_KERNEL)?;
         }
@@ -440,7 +444,7 @@ fn reset_queues(
         raw: KVec::from_elem(0u32, len, GFP_KERNEL)?,
     };
     reset::run_batch_on(&mut machines, &mut io, &mut scratch);
-    for (&(i, _), m) in picked.iter().zip(machines.iter()) {
+    for (&i, m) in picked.iter().zip(machines.iter()) {
         if let Some(q) = queues.get_mut(i) {
             q.reset_status = m.reset_status();
             let free = match m.outcome().map(|o| o.free_aqic) {

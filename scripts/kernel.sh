@@ -7,11 +7,14 @@
 # The build lives outside the repository in $AP_RS_CACHE/kbuild-<arch>-<key>,
 # where <key> hashes the config fragments, the kernel package and every tool
 # version. A finished build is reused as is (a stamp file records success);
-# a changed key starts a new build directory.
+# a changed key starts a new build directory. The build holds
+# kbuild-<arch>-<key>.lock: a second run that needs the same build waits for it
+# and then takes the finished kernel.
 set -euo pipefail
 A=${1:?usage: kernel.sh x86_64|s390}
 HERE=$(cd "$(dirname "$0")" && pwd)
-eval "$("$HERE/toolchain.sh")"
+. "$HERE/common.sh"
+toolchain_env
 export RUST_LIB_SRC LIBCLANG_PATH
 JOBS=${JOBS:-$(nproc)}
 die() { echo "kernel.sh($A): $*" >&2; exit 1; }
@@ -23,12 +26,13 @@ s390) CROSS=s390x-linux-gnu- ; KIMG=arch/s390/boot/bzImage ;;
 esac
 FRAGS=("$HERE/kconfig/common.config" "$HERE/kconfig/$A.config")
 
-KEY=$( { cat "${FRAGS[@]}"; ls "$AP_RS_CACHE/pkg-ksrc"/.unpacked-*; /usr/bin/rustc --version;
+KEY=$( { cat "${FRAGS[@]}"; cat "$AP_RS_CACHE/pkg-ksrc/.ap-rs-fetched"; /usr/bin/rustc --version;
 	"$BINDGEN" --version; ${CROSS}gcc --version | head -1; echo "$RUST_LIB_SRC"; } | md5sum | cut -c1-16)
 B=$AP_RS_CACHE/kbuild-$A-$KEY
 MK=(make -s -C "$KSRC" O="$B" ARCH="$A" ${CROSS:+CROSS_COMPILE=$CROSS} RUSTC=/usr/bin/rustc
     HOSTRUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc BINDGEN="$BINDGEN")
 
+[ -f "$B/.ap-rs-built" ] || cache_lock "$B.lock" "kernel.sh($A)"
 if [ ! -f "$B/.ap-rs-built" ]; then
 	mkdir -p "$B"
 	LOG=$B/build.log

@@ -4,14 +4,17 @@
 # modules.sh <x86_64|s390> [CLIPPY=1]: builds the project's modules against the
 # cached test kernel into build/<arch>/ and prints that directory. Warnings
 # are errors (C: -Werror, Rust: -Dwarnings with the kernel's own lint set).
+# The build holds build/<arch>/.lock: two runs in one checkout take turns.
 set -euo pipefail
 A=${1:?usage: modules.sh x86_64|s390}
 shift
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(dirname "$HERE")
-KB=$("$HERE/kernel.sh" "$A")
+. "$HERE/common.sh"
+KB=$("$HERE/kernel.sh" "$A") || { rc=$?; echo "modules.sh($A): stopped: the test kernel (scripts/kernel.sh) failed, see above" >&2; exit $rc; }
 OUT=$TOP/build/$A
 mkdir -p "$OUT"
+cache_lock "$OUT/.lock" "modules.sh($A)"
 LOG=$OUT/modules.log
 if ! "$KB/kmake" -s M="$TOP" MO="$OUT" KCFLAGS=-Werror KRUSTFLAGS=-Dwarnings \
 	CLIPPY_DRIVER=/usr/bin/clippy-driver -j"$(nproc)" "$@" modules >"$LOG" 2>&1; then

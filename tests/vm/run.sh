@@ -39,9 +39,10 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ "$A" = s390x ] && A=s390
-eval "$("$TOP/scripts/toolchain.sh")"
-KB=$("$TOP/scripts/kernel.sh" "$A")
-OUT=$("$TOP/scripts/modules.sh" "$A")
+. "$TOP/scripts/common.sh"
+toolchain_env
+KB=$("$TOP/scripts/kernel.sh" "$A") || { rc=$?; echo "run.sh: stopped: the test kernel (scripts/kernel.sh) failed, see above" >&2; exit $rc; }
+OUT=$("$TOP/scripts/modules.sh" "$A") || { rc=$?; echo "run.sh: stopped: the module build (scripts/modules.sh) failed, see above" >&2; exit $rc; }
 KIMG=$KB/$(cat "$KB/.ap-rs-kimg")
 
 case $A in
@@ -60,14 +61,18 @@ esac
 
 # Test programs, built static for the target; the headers in progs/ are shared
 # between them (apview.h, vfio_open.h), so a newer header rebuilds them all.
+# Under the checkout's build lock (modules.sh's), so that two runs take turns.
 mkdir -p "$OUT/progs"
-for src in "$HERE"/progs/*.c; do
-	exe=$OUT/progs/$(basename "$src" .c)
-	if [ ! -x "$exe" ] || [ "$src" -nt "$exe" ] ||
-		[ -n "$(find "$HERE/progs" -name '*.h' -newer "$exe")" ]; then
-		$CC -static -O2 -Wall -Wextra -Werror -o "$exe" "$src"
-	fi
-done
+(
+	cache_lock "$OUT/.lock" run.sh
+	for src in "$HERE"/progs/*.c; do
+		exe=$OUT/progs/$(basename "$src" .c)
+		if [ ! -x "$exe" ] || [ "$src" -nt "$exe" ] ||
+			[ -n "$(find "$HERE/progs" -name '*.h' -newer "$exe")" ]; then
+			$CC -static -O2 -Wall -Wextra -Werror -o "$exe" "$src"
+		fi
+	done
+)
 
 # The initramfs.
 IR=$(mktemp -d)

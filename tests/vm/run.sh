@@ -84,20 +84,26 @@ cp "$HERE/lib.sh" "$IR/lib/vmtest.sh"
 cp "$OUT"/progs/* "$IR/bin/"
 find "$OUT/drivers" "$OUT/tests" -name "*.ko" -exec cp {} "$IR/m/" \; 2>/dev/null || true
 for k in drivers/vfio/mdev/mdev.ko; do [ -f "$KB/$k" ] && cp "$KB/$k" "$IR/m/"; done
-# mdevctl (Debian trixie's, fetched by scripts/toolchain.sh) with its directories, and the
+# mdevctl (Debian's 1.4, fetched by scripts/toolchain.sh) with its directories, and the
 # glibc it runs on (the initramfs has no other dynamic executable): the loader at the path
 # the binary names, the libraries it needs in the multiarch directory the loader searches.
+# The set-up may have found no source for it (its plan makes it optional): then the VM
+# gets /etc/mdevctl-missing saying why, and tests/vm/tests/mdevctl.sh fails with that.
 mkdir -p "$IR/usr/bin" "$IR/lib/$TRIPLET" "$IR/etc/mdevctl.d" \
 	"$IR/usr/lib/mdevctl/scripts.d/callouts" "$IR/usr/lib/mdevctl/scripts.d/notifiers"
-cp "$MDV/usr/bin/mdevctl" "$IR/usr/bin/"
-interp=$(readelf -l "$MDV/usr/bin/mdevctl" | sed -n 's/.*program interpreter: \(.*\)]$/\1/p')
-[ -n "$interp" ] || { echo "run.sh: no program interpreter in $MDV/usr/bin/mdevctl" >&2; exit 1; }
-mkdir -p "$IR$(dirname "$interp")"
-cp "$MDV/usr/lib/$TRIPLET/$(basename "$interp")" "$IR$interp"
-for l in $(readelf -d "$MDV/usr/bin/mdevctl" "$MDV/usr/lib/$TRIPLET/libgcc_s.so.1" |
-	sed -n 's/.*Shared library: \[\(.*\)\]$/\1/p' | sort -u); do
-	[ "$l" = "$(basename "$interp")" ] || cp "$MDV/usr/lib/$TRIPLET/$l" "$IR/lib/$TRIPLET/"
-done
+if [ -f "$MDV/.ap-rs-fetched" ]; then
+	cp "$MDV/usr/bin/mdevctl" "$IR/usr/bin/"
+	interp=$(readelf -l "$MDV/usr/bin/mdevctl" | sed -n 's/.*program interpreter: \(.*\)]$/\1/p')
+	[ -n "$interp" ] || { echo "run.sh: no program interpreter in $MDV/usr/bin/mdevctl" >&2; exit 1; }
+	mkdir -p "$IR$(dirname "$interp")"
+	cp "$MDV/usr/lib/$TRIPLET/$(basename "$interp")" "$IR$interp"
+	for l in $(readelf -d "$MDV/usr/bin/mdevctl" "$MDV/usr/lib/$TRIPLET/libgcc_s.so.1" |
+		sed -n 's/.*Shared library: \[\(.*\)\]$/\1/p' | sort -u); do
+		[ "$l" = "$(basename "$interp")" ] || cp "$MDV/usr/lib/$TRIPLET/$l" "$IR/lib/$TRIPLET/"
+	done
+else
+	{ cat "$MDV.missing" 2>/dev/null || echo "the set-up has not fetched $MDV"; } >"$IR/etc/mdevctl-missing"
+fi
 [ -n "$SIMSPEC" ] && printf '%s\n' "$SIMSPEC" >"$IR/etc/aprs-sim"
 if [ -z "$NOTESTS" ] && [ -z "$SHELLMODE" ] && [ -z "$DEMO" ]; then
 	if [ -n "$ONLY" ]; then cp "$HERE/tests/$ONLY.sh" "$IR/tests/"; else cp "$HERE"/tests/*.sh "$IR/tests/"; fi

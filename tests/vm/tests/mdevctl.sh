@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# mdevctl (Debian trixie's 1.4.0, unchanged; fetched by scripts/toolchain.sh)
+# mdevctl (Debian's 1.4.0, unchanged; fetched by scripts/toolchain.sh)
 # drives vfio_ap.ko: types; define and modify a persistent configuration with
 # assign_adapter/assign_domain/assign_control_domain attributes; list it (-d,
 # -v, --dumpjson); start it; modify the definition of the running mdev (the mdev
@@ -16,6 +16,11 @@
 # (The default machine: adapters 0-3 x domains 0-15, control domains 0-15.)
 # vm-timeout: 300
 . /lib/vmtest.sh
+# Without mdevctl (the set-up found no source for it) this test fails, saying why.
+if [ -f /etc/mdevctl-missing ]; then
+	notok "mdevctl is in the VM: the set-up could not fetch it: $(cat /etc/mdevctl-missing)"
+	done_testing
+fi
 touch /tmp/ap-nondefault
 B=/sys/bus/ap
 MD=/sys/devices/vfio_ap/matrix

@@ -22,6 +22,10 @@ check "load with apmask=0x8 aqmask=+1-2" load_ap apmask=0x8 aqmask=+1-2
 expect_file "apmask from parameter" $B/apmask "$(mask_of 0)\n"
 expect_file "aqmask relative parameter starts from zero" $B/aqmask "$(mask_of 1 2)\n"
 expect_eq "apmask parameter visible" "0x8" "$(cat /sys/module/ap/parameters/apmask)"
+for p in domain apmask aqmask sim; do
+	expect_eq "parameter $p: mode 0444 as in C (readable by everyone)" "-r--r--r--" \
+		"$(ls -l /sys/module/ap/parameters/$p | cut -c1-10)"
+done
 unload_ap
 check "load with a bad apmask" load_ap apmask=0X41
 expect_file "bad apmask parameter leaves the mask empty" $B/apmask "$ZERO\n"

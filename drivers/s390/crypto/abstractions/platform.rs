@@ -25,7 +25,7 @@ fn param(p: *const c_char) -> Option<&'static [u8]> {
         return None;
     }
     // SAFETY: a non-null `charp` parameter points to a NUL-terminated string that stays valid and
-    // unchanged while the module is loaded (mode 0440: not writable through sysfs).
+    // unchanged while the module is loaded (mode 0444: not writable through sysfs).
     Some(unsafe { CStr::from_char_ptr(p) }.to_bytes())
 }
 

@@ -9,19 +9,19 @@
 #include <ap-rs/ap_helpers.h>
 
 static int domain = -1;
-module_param(domain, int, 0440);
+module_param(domain, int, 0444);
 MODULE_PARM_DESC(domain, "The default cryptographic domain (-1: chosen by the bus).");
 
 static char *apmask;
-module_param(apmask, charp, 0440);
+module_param(apmask, charp, 0444);
 MODULE_PARM_DESC(apmask, "AP adapter permission mask (absolute or relative form).");
 
 static char *aqmask;
-module_param(aqmask, charp, 0440);
+module_param(aqmask, charp, 0444);
 MODULE_PARM_DESC(aqmask, "AP usage domain permission mask (absolute or relative form).");
 
 static char *sim;
-module_param(sim, charp, 0440);
+module_param(sim, charp, 0444);
 MODULE_PARM_DESC(sim, "Run on the simulated AP facility with this machine description ('' or 'default' for the default machine). Always used where there are no AP instructions.");
 
 int ap_rs_param_domain(void) { return domain; }

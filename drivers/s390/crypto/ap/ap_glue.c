@@ -46,7 +46,7 @@ void ap_rs_scan_schedule(unsigned int delay_ms)
 
 void ap_rs_poll_schedule(unsigned int delay_us)
 {
-	mod_delayed_work(system_wq, &ap_rs_poll_dwork, usecs_to_jiffies(delay_us));
+	mod_delayed_work(system_percpu_wq, &ap_rs_poll_dwork, usecs_to_jiffies(delay_us));
 }
 
 void ap_rs_works_cancel(void)

@@ -68,16 +68,12 @@ int ap_rs_driver_register(struct ap_rs_driver *drv, struct module *owner,
 			  const char *name);
 void ap_rs_driver_unregister(struct ap_rs_driver *drv);
 
-/* A queue device bound to a driver, with a reference (put_device()), or NULL. */
-struct ap_rs_device *ap_rs_get_queue(u16 apqn);
-
 /*
  * The bus attribute mutex (the C bus's ap_attr_mutex): apmask/aqmask writes
- * hold it while they ask in_use. The two ownership queries need it held.
+ * hold it while they ask in_use. The ownership query needs it held.
  */
 void ap_rs_attr_lock(void);
 void ap_rs_attr_unlock(void);
-bool ap_rs_owned_by_default(u8 apid, u8 apqi);
 bool ap_rs_matrix_owned_by_default(const u8 *apm, const u8 *aqm);
 
 /* The QCI block of the last scan: 0, or -EOPNOTSUPP without QCI. */

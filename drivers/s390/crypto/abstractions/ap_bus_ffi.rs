@@ -12,7 +12,7 @@ use kernel::{
     sync::{Arc, Mutex},
 };
 
-use super::{ap_driver::ApRsDriver, bus::Bus, device::ApRsDevice};
+use super::{ap_driver::ApRsDriver, bus::Bus};
 use crate::model::{hw::QciInfo, mask::Mask};
 
 /// What the bus offers through its C ABI.
@@ -21,15 +21,11 @@ pub(crate) trait ApBusApi: Send + Sync + 'static {
     fn register_driver(&self, drv: super::ap_driver::DriverRef, name: &'static CStr) -> Result;
     /// Unregisters `drv`.
     fn unregister_driver(&self, drv: super::ap_driver::DriverRef);
-    /// A bound queue device with a reference, for `ap_rs_get_queue()`.
-    fn get_queue(&self, apqn: u16) -> Option<*mut ApRsDevice>;
     /// The bus attribute mutex (the C bus's `ap_attr_mutex`), which `ap_rs_attr_lock()` and
     /// `ap_rs_attr_unlock()` take and release for the caller.
     fn attr_mutex(&self) -> &Mutex<crate::Attr>;
-    /// Whether APQN (`apid`, `apqi`) is owned by the default drivers; `attr` is the data of the
-    /// held attribute mutex.
-    fn owned_by_default(&self, attr: &crate::Attr, apid: u8, apqi: u8) -> bool;
-    /// Whether any APQN of `apm` x `aqm` is owned by the default drivers (mutex held).
+    /// Whether any APQN of `apm` x `aqm` is owned by the default drivers; `attr` is the data of
+    /// the held attribute mutex.
     fn matrix_owned_by_default(&self, attr: &crate::Attr, apm: &Mask, aqm: &Mask) -> bool;
     /// The QCI block of the last scan.
     fn qci(&self) -> Option<QciInfo>;
@@ -167,13 +163,6 @@ unsafe extern "C" fn ap_rs_driver_unregister(drv: *mut ApRsDriver) {
 }
 
 #[no_mangle]
-extern "C" fn ap_rs_get_queue(apqn: u16) -> *mut ApRsDevice {
-    bus()
-        .and_then(|b| b.get_queue(apqn))
-        .unwrap_or(core::ptr::null_mut())
-}
-
-#[no_mangle]
 extern "C" fn ap_rs_attr_lock() {
     if let Some(b) = bus() {
         // The C interface releases it in a separate call: `ap_rs_attr_unlock()`.
@@ -190,18 +179,6 @@ unsafe extern "C" fn ap_rs_attr_unlock() {
         // SAFETY: held through `ap_rs_attr_lock()`, whose guard was forgotten (caller).
         unsafe { super::platform::unlock_forgotten(b.attr_mutex()) };
     }
-}
-
-/// # Safety
-///
-/// The caller holds the attribute mutex.
-#[no_mangle]
-unsafe extern "C" fn ap_rs_owned_by_default(apid: u8, apqi: u8) -> bool {
-    bus().is_some_and(|b| {
-        // SAFETY: the caller holds the mutex and only reads through this for the call.
-        let attr = unsafe { super::platform::held_data(b.attr_mutex()) };
-        b.owned_by_default(attr, apid, apqi)
-    })
 }
 
 /// # Safety

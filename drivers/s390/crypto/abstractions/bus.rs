@@ -247,8 +247,8 @@ impl AttributeGroups {
 /// ```
 #[macro_export]
 macro_rules! bus_attribute_table {
-    (fn $fname:ident for $t:ty { $( ($name:expr, $mode:expr, $id:expr) ),* $(,)? }) => {
-        fn $fname() -> *const *const ::kernel::bindings::attribute_group {
+    ($vis:vis fn $fname:ident for $t:ty { $( ($name:expr, $mode:expr, $id:expr) ),* $(,)? }) => {
+        $vis fn $fname() -> *const *const ::kernel::bindings::attribute_group {
             use $crate::abs::bus::{AttributeGroup, AttributeGroups, AttributePointers, BusAttribute};
             const ATTRS_N: usize = [$( $id ),*].len();
             static ATTRS: [BusAttribute; ATTRS_N] =

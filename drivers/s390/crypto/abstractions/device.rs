@@ -181,11 +181,6 @@ impl<D> BusDevice<D> {
         &self.c
     }
 
-    /// The C-visible header as a pointer (`ap_rs_get_queue()`).
-    pub fn as_ap_rs_device(&self) -> *mut ApRsDevice {
-        (&raw const self.c).cast_mut()
-    }
-
     /// Whether a driver is bound.
     pub fn is_bound(&self) -> bool {
         // SAFETY: reading the pointer is racy only against binding changes, which callers
@@ -273,14 +268,6 @@ impl<D> DeviceRef<D> {
     pub fn reprobe(&self) -> Result {
         // SAFETY: the device is live (type invariant) and registered by its creator.
         to_result(unsafe { bindings::device_reprobe(self.raw()) })
-    }
-
-    /// Leaks this reference as the raw C header (for `ap_rs_get_queue()`), to be put by the
-    /// receiver with `put_device()`.
-    pub fn into_raw(self) -> *mut ApRsDevice {
-        let p = self.as_ap_rs_device();
-        core::mem::forget(self);
-        p
     }
 }
 

@@ -13,10 +13,8 @@
 
 EXPORT_SYMBOL_GPL(ap_rs_driver_register);
 EXPORT_SYMBOL_GPL(ap_rs_driver_unregister);
-EXPORT_SYMBOL_GPL(ap_rs_get_queue);
 EXPORT_SYMBOL_GPL(ap_rs_attr_lock);
 EXPORT_SYMBOL_GPL(ap_rs_attr_unlock);
-EXPORT_SYMBOL_GPL(ap_rs_owned_by_default);
 EXPORT_SYMBOL_GPL(ap_rs_matrix_owned_by_default);
 EXPORT_SYMBOL_GPL(ap_rs_qci);
 EXPORT_SYMBOL_GPL(ap_rs_force_rescan);

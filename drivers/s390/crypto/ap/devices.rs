@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The bus's card and queue devices: the data the bus keeps in each ([`ApDev`]), the table of
+//! the devices the scans created ([`DevTable`], sorted by APQN) and the C strings of their names
+//! and uevents.
+
+use kernel::{
+    prelude::*,
+    sync::Mutex, //
+};
+
+use crate::{
+    abs::device::{
+        BusDevice,
+        DeviceRef, //
+    },
+    card::CardState,
+    model::{
+        ids::Apqn,
+        text::BufWriter, //
+    },
+    queue::QueueState, //
+};
+
+pub(crate) enum DevState {
+    Card(CardState),
+    Queue(QueueState),
+}
+
+/// The bus's data in every card and queue device.
+///
+/// Lock order: see [`ApBus`]; `state` comes after `bound` and before `facility`.
+#[pin_data]
+pub(crate) struct ApDev {
+    #[pin]
+    pub(crate) state: Mutex<DevState>,
+}
+
+pub(crate) type DevRef = DeviceRef<ApDev>;
+
+pub(crate) type Dev = BusDevice<ApDev>;
+
+pub(crate) fn apqn_of(dev: &Dev) -> Apqn {
+    Apqn::from_qid(dev.apqn())
+}
+
+/// The devices the scans created, sorted by APQN (cards have APQI 0).
+pub(crate) struct DevTable {
+    pub(crate) cards: KVec<DevRef>,
+    pub(crate) queues: KVec<DevRef>,
+}
+
+pub(crate) fn find(v: &KVec<DevRef>, apqn: u16) -> core::result::Result<usize, usize> {
+    v.binary_search_by(|d| d.apqn().cmp(&apqn))
+}
+
+/// Inserts `d` keeping `v` sorted by APQN.
+pub(crate) fn insert_sorted(v: &mut KVec<DevRef>, d: DevRef) -> Result {
+    let at = find(v, d.apqn()).unwrap_or_else(|i| i);
+    match v.insert_within_capacity(at, d) {
+        Ok(()) => Ok(()),
+        Err(kernel::alloc::kvec::InsertError::OutOfCapacity(d))
+        | Err(kernel::alloc::kvec::InsertError::IndexOutOfBounds(d)) => {
+            v.push(d, GFP_KERNEL)?;
+            v.sort_unstable_by_key(|d| d.apqn());
+            Ok(())
+        }
+    }
+}
+
+/// Formats into a NUL-terminated buffer and returns it as a C string (uevent variables).
+///
+/// The buffer may be reused: the terminating NUL is written here, whatever the buffer held.
+pub(crate) fn cstr_in<'a, const N: usize>(
+    buf: &'a mut [u8; N],
+    f: impl FnOnce(&mut dyn core::fmt::Write) -> core::fmt::Result,
+) -> Result<&'a CStr> {
+    let last = N.checked_sub(1).ok_or(EINVAL)?;
+    let n = {
+        let mut w = BufWriter::new(buf.get_mut(..last).ok_or(EINVAL)?);
+        f(&mut w).map_err(|_| EINVAL)?;
+        w.len()
+    };
+    *buf.get_mut(n).ok_or(EINVAL)? = 0;
+    CStr::from_bytes_with_nul(buf.get(..=n).ok_or(EINVAL)?).map_err(|_| EINVAL)
+}

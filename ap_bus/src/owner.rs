@@ -252,6 +252,62 @@ pub fn needs_reprobe_override(
     }
 }
 
+/// What the bus remembers of a queue's binding, for [`needs_reprobe_override`]: the class of the
+/// bound driver (`None`: unbound) and how the queue's `driver_override` relates to it (for an
+/// unbound queue with an override set, [`OverrideMatch::Differs`]). It packs into a byte, so
+/// that the walk after an apmask/aqmask write reads one word per queue and visits no device.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct QueueBinding {
+    /// `Some(default)`: bound, to a default driver or not.
+    pub bound: Option<bool>,
+    /// The override against the bound driver.
+    pub ovr: OverrideMatch,
+}
+
+impl QueueBinding {
+    /// A new queue: no driver, no override.
+    pub const UNBOUND: QueueBinding = QueueBinding {
+        bound: None,
+        ovr: OverrideMatch::NotSet,
+    };
+
+    /// The byte [`QueueBinding::unpack`] reads back.
+    pub fn pack(self) -> u8 {
+        let b = match self.bound {
+            None => 0,
+            Some(false) => 1,
+            Some(true) => 2,
+        };
+        let o = match self.ovr {
+            OverrideMatch::NotSet => 0,
+            OverrideMatch::Matches => 1,
+            OverrideMatch::Differs => 2,
+        };
+        b | (o << 2)
+    }
+
+    /// The binding [`QueueBinding::pack`] made (other bytes read as unbound, no override).
+    pub fn unpack(v: u8) -> QueueBinding {
+        QueueBinding {
+            bound: match v & 3 {
+                1 => Some(false),
+                2 => Some(true),
+                _ => None,
+            },
+            ovr: match (v >> 2) & 3 {
+                1 => OverrideMatch::Matches,
+                2 => OverrideMatch::Differs,
+                _ => OverrideMatch::NotSet,
+            },
+        }
+    }
+
+    /// [`needs_reprobe_override`] for this binding of queue `q`.
+    pub fn needs_reprobe(self, perms: &Perms, old: &Perms, q: Apqn) -> bool {
+        needs_reprobe_override(perms, old, q, self.bound, self.ovr)
+    }
+}
+
 /// `ap_device_probe` for a queue device (Linux 7.3): whether the driver may bind. `ovr`
 /// compares the override with the probing driver: `Matches` binds, `Differs` refuses
 /// (ENODEV), `NotSet` binds iff [`Perms::reserved_for_host`] equals `driver_is_default`.
@@ -266,6 +322,26 @@ pub fn probe_allowed(perms: &Perms, q: Apqn, driver_is_default: bool, ovr: Overr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn queue_binding_packs_into_a_byte() {
+        let ovrs = [
+            OverrideMatch::NotSet,
+            OverrideMatch::Matches,
+            OverrideMatch::Differs,
+        ];
+        let mut seen = [false; 256];
+        for bound in [None, Some(false), Some(true)] {
+            for ovr in ovrs {
+                let b = QueueBinding { bound, ovr };
+                assert_eq!(QueueBinding::unpack(b.pack()), b);
+                assert!(!seen[usize::from(b.pack())]);
+                seen[usize::from(b.pack())] = true;
+            }
+        }
+        assert_eq!(QueueBinding::UNBOUND.pack(), 0);
+        assert_eq!(QueueBinding::unpack(0xff), QueueBinding::UNBOUND);
+    }
 
     fn ids(v: &[u8]) -> Mask {
         Mask::from_ids(v)

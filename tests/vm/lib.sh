@@ -187,8 +187,14 @@ failslab_setup() {
 	echo 0 >$FS/verbose
 	echo N >$FS/ignore-gfp-wait
 	echo 32 >$FS/stacktrace-depth
-	r=$(sort /proc/kallsyms | awk '
-		after { print $1; exit } $3 == "vfio_create_group" { printf "%s ", $1; after = 1 }')
+	failslab_reject vfio_create_group
+}
+# failslab_reject FUNCTION: no allocation with FUNCTION on the stack fails (the one
+# reject range of failslab), for an upstream function whose error path is broken.
+failslab_reject() {
+	local r
+	r=$(sort /proc/kallsyms | awk -v f="$1" '
+		after { print $1; exit } $3 == f { printf "%s ", $1; after = 1 }')
 	echo "0x${r% *}" >$FS/reject-start
 	echo "0x${r#* }" >$FS/reject-end
 }

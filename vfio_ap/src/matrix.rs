@@ -256,6 +256,52 @@ where
     first_overlap(apm, aqm, mdevs)
 }
 
+/// The APQNs assigned to any of a set of mdevs, kept beside the mdevs so that the bus's
+/// `in_use` question does not walk them: row `apid` holds the domains assigned together with
+/// adapter `apid` in some matrix (the union of every `apm x aqm`). `rows` has one mask per
+/// adapter id (256); a shorter slice holds the adapters it has room for.
+///
+/// [`assigned_rebuild`] makes it from the matrices after any of them changed (a few bytes per
+/// assigned adapter of each mdev); [`in_use_assigned`] answers as [`in_use`] does.
+pub fn assigned_rebuild<'a>(rows: &mut [Mask], matrices: impl IntoIterator<Item = &'a Matrix>) {
+    rows.fill(Mask::ZERO);
+    for m in matrices {
+        if m.aqm.is_empty() {
+            continue;
+        }
+        for apid in m.apm.iter() {
+            if let Some(r) = rows.get_mut(usize::from(apid)) {
+                *r = r.or(&m.aqm);
+            }
+        }
+    }
+}
+
+/// Whether any APQN of `apm` x `aqm` is in the set [`assigned_rebuild`] made.
+pub fn assigned_intersects(rows: &[Mask], apm: &Mask, aqm: &Mask) -> bool {
+    apm.iter().any(|apid| {
+        rows.get(usize::from(apid))
+            .is_some_and(|r| r.intersects(aqm))
+    })
+}
+
+/// [`in_use`] with the assigned set of the same `mdevs` ([`assigned_rebuild`]): `None` at once
+/// when no mdev holds an APQN of `apm` x `aqm`, else the first overlapping mdev.
+pub fn in_use_assigned<'a, K, I>(
+    rows: &[Mask],
+    apm: &Mask,
+    aqm: &Mask,
+    mdevs: I,
+) -> Option<Overlap<K>>
+where
+    I: IntoIterator<Item = (K, &'a Matrix)>,
+{
+    if !assigned_intersects(rows, apm, aqm) {
+        return None;
+    }
+    in_use(apm, aqm, mdevs)
+}
+
 /// The mdev an APQN is assigned to (`vfio_ap_mdev_for_queue`, `get_update_locks_by_apqn`):
 /// the first of `mdevs` whose assigned matrix contains `q`.
 pub fn mdev_for_apqn<'a, K, I>(q: Apqn, mdevs: I) -> Option<K>

@@ -11,8 +11,8 @@ use vfio_ap::hw::{QciInfo, QueueStatus, TapqHwInfo, QCI_APSC, QCI_APXA};
 use vfio_ap::ids::{Apqn, MatrixLimits};
 use vfio_ap::mask::Mask;
 use vfio_ap::matrix::{
-    ap_config_store, assign, assign_control_domain, in_use, unassign, ApMasks, Matrix, Resource,
-    StoreError,
+    ap_config_store, assign, assign_control_domain, assigned_intersects, assigned_rebuild, in_use,
+    in_use_assigned, unassign, ApMasks, Matrix, Resource, StoreError,
 };
 use vfio_ap::shadow::{
     ap_config_unplug, cfg_add, cfg_delta, cfg_remove, filter_cdoms, filter_matrix, hot_plug_cfg,
@@ -570,4 +570,34 @@ fn refilter_after_unassign_restores_adapter() {
     assert_eq!(sim.shadow.apm, ids(&[5]));
     assert_eq!(sim.shadow.aqm, ids(&[1]));
     assert_eq!(sim.unassign_runs, 1);
+}
+
+proptest! {
+    /// The assigned set answers `in_use` as the walk over the mdevs does, whether or not the
+    /// matrices share APQNs, and names the same mdev; it holds exactly the APQNs some matrix has.
+    #[test]
+    fn in_use_with_the_assigned_set_is_in_use(
+        ms in proptest::collection::vec((small_mask(), small_mask()), 0..6),
+        apm in small_mask(),
+        aqm in small_mask(),
+    ) {
+        let mats: Vec<Matrix> = ms.iter().map(|(a, q)| matrix(*a, *q, Mask::ZERO)).collect();
+        let mut rows = vec![Mask::ZERO; 256];
+        // Whatever the set held before is replaced.
+        rows[3] = Mask::from_ids(&[1, 2]);
+        assigned_rebuild(&mut rows, mats.iter());
+        let walk = in_use(&apm, &aqm, mats.iter().enumerate());
+        let fast = in_use_assigned(&rows, &apm, &aqm, mats.iter().enumerate());
+        prop_assert_eq!(walk, fast);
+        for apid in 0u8..8 {
+            for apqi in 0u8..8 {
+                let q = Apqn::new(apid, apqi);
+                let held = mats.iter().any(|m| m.contains(q));
+                prop_assert_eq!(
+                    held,
+                    assigned_intersects(&rows, &Mask::from_ids(&[apid]), &Mask::from_ids(&[apqi]))
+                );
+            }
+        }
+    }
 }

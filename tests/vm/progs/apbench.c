@@ -506,6 +506,13 @@ int main(void)
 	/* apmask: the host gains and gives back an adapter no mdev holds (one mdev, empty). */
 	pair(BUS "/apmask", "+" ABSENT "\n", "apmask_give_host", BUS "/apmask", "-" ABSENT "\n",
 	     "apmask_take_back", 1, 1000, 3000);
+	/*
+	 * The CHANGE uevent of /sys/devices/ap that each of those writes sends (APMASK=..., as
+	 * C's apmask_store does), alone: the kernel's own cost of a uevent of the root device,
+	 * asked for through its uevent file, between no-op writes.
+	 */
+	pair("/sys/devices/ap/uevent", "change\n", "root_uevent", BUS "/poll_thread", "0\n",
+	     "root_uevent_between", 1, 1000, 3000);
 
 	/* assign_adapter at 256 x 256: all domains and all adapters but 200 assigned. */
 	mdev_path(path, sizeof(path), M0, "ap_config");

@@ -19,6 +19,10 @@
  *   f FILE N\n<bytes>   as w, with the N-th allocation that passes the failslab
  *                       filters failing (failnth.h); reply "<result> injected"
  *                       or "<result> clean:<k>" (N - k allocations were made)
+ *   m FILE N\n<params>  loads the module FILE with finit_module(2) and the
+ *                       parameters <params> (N=0: no fault; else as f, the N-th
+ *                       allocation failing); reply as f
+ *   u NAME              unloads module NAME (delete_module(2)); reply OK or errno
  *   c FILE\n<bytes>     compare FILE's contents with <bytes>; reply "=" or
  *                       "!<expected>\t<actual>" (C-escaped)
  *   s FILE...           the state of the files in 16 hex digits (FNV-1a of
@@ -38,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -177,21 +182,33 @@ static size_t handle(char *req, size_t len, char *out)
 	if (!strncmp(req, "s ", 2))
 		return state(req + 2, out);
 	fields = sscanf(req, "%15s %4095s %ld", cmd, path, &ms);
-	if ((fields >= 2 && !strcmp(cmd, "w")) || (fields == 3 && !strcmp(cmd, "f"))) {
+	if (fields == 2 && !strcmp(cmd, "u"))
+		return sprintf(out, "%s\n", syscall(SYS_delete_module, path, O_NONBLOCK) ?
+				errname(errno) : "OK");
+	if ((fields >= 2 && !strcmp(cmd, "w")) || (fields == 3 && !strcmp(cmd, "f")) ||
+	    (fields == 3 && !strcmp(cmd, "m"))) {
 		int armed = -1, fired = 0, e;
 		long left = 0;
 
-		fd = open(path, O_WRONLY);
+		fd = open(path, cmd[0] == 'm' ? O_RDONLY | O_CLOEXEC : O_WRONLY);
 		if (fd < 0)
 			return sprintf(out, "open:%s\n", errname(errno));
-		if (cmd[0] == 'f') {
+		if ((cmd[0] == 'f' || cmd[0] == 'm') && ms > 0) {
 			armed = failnth_arm(ms);
 			if (armed < 0) {
 				close(fd);
 				return sprintf(out, "fail-nth:%s\n", errname(errno));
 			}
 		}
-		glen = write(fd, payload, plen);
+		if (cmd[0] == 'm') {
+			/* The parameters are a C string: the payload, NUL-terminated. */
+			char params[1024];
+
+			snprintf(params, sizeof(params), "%.*s", (int)plen, payload);
+			glen = syscall(SYS_finit_module, fd, params, 0) ? -1 : (ssize_t)plen;
+		} else {
+			glen = write(fd, payload, plen);
+		}
 		e = errno;
 		if (armed >= 0)
 			fired = failnth_done(armed, &left);

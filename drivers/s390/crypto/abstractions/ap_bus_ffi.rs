@@ -52,31 +52,37 @@ pub(crate) trait ApBusApi: Send + Sync + 'static {
 /// The bus while the module is loaded: a reference leaked from its `Arc` by [`publish`].
 static BUS: AtomicPtr<Bus<crate::ApBus>> = AtomicPtr::new(core::ptr::null_mut());
 
-/// Publishes `bus` to the exported functions and the works. The exported functions are only
-/// reachable from modules that depend on this one, so they cannot outlive [`withdraw`] at module
-/// exit; the works are cancelled before it.
-pub(crate) fn publish(bus: Arc<Bus<crate::ApBus>>) {
+/// The bus published to the exported functions and the works ([`publish`]): dropping it
+/// withdraws the bus and its reference. The exported functions are only reachable from modules
+/// that depend on this one, so none runs any more when the module's exit (or its failed init)
+/// drops this; the works are cancelled before.
+#[must_use]
+pub(crate) struct Published(());
+
+/// Publishes `bus` to the exported functions and the works while the result lives.
+pub(crate) fn publish(bus: Arc<Bus<crate::ApBus>>) -> Published {
     let old = BUS.swap(Arc::into_raw(bus).cast_mut(), Ordering::AcqRel);
     if !old.is_null() {
         // SAFETY: a pointer in `BUS` came from `Arc::into_raw` in this function.
         drop(unsafe { Arc::from_raw(old) });
     }
+    Published(())
 }
 
-/// Withdraws the bus (module exit, after the works are cancelled and no other module can call
-/// in) and drops its reference.
-pub(crate) fn withdraw() {
-    let old = BUS.swap(core::ptr::null_mut(), Ordering::AcqRel);
-    if !old.is_null() {
-        // SAFETY: a pointer in `BUS` came from `Arc::into_raw` in `publish`.
-        drop(unsafe { Arc::from_raw(old) });
+impl Drop for Published {
+    fn drop(&mut self) {
+        let old = BUS.swap(core::ptr::null_mut(), Ordering::AcqRel);
+        if !old.is_null() {
+            // SAFETY: a pointer in `BUS` came from `Arc::into_raw` in `publish`.
+            drop(unsafe { Arc::from_raw(old) });
+        }
     }
 }
 
 fn bus() -> Option<&'static crate::ApBus> {
     let p = BUS.load(Ordering::Acquire);
-    // SAFETY: a published pointer stays valid until `withdraw`, which runs only when nothing can
-    // call the functions of this file any more (see `publish`).
+    // SAFETY: a published pointer stays valid until `Published` is dropped, which happens only
+    // when nothing can call the functions of this file any more (see `Published`).
     (!p.is_null()).then(|| unsafe { (*p).data() })
 }
 

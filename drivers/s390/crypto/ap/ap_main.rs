@@ -15,7 +15,6 @@
 //! AP facility), the bus runs on the simulated AP facility of the model crate, configured by the
 //! `sim=` module parameter and controlled at run time through debugfs (`ap_sim/control`).
 
-use core::sync::atomic::Ordering;
 use kernel::{
     debugfs,
     prelude::*,
@@ -62,6 +61,7 @@ use abs::{
     ap_bus_ffi,
     bus::Bus, //
 };
+use scan::Scanning;
 use sim_control::SimControl;
 
 // The abstractions name the bus's state and the attribute mutex's data.
@@ -76,64 +76,34 @@ module! {
     license: "GPL",
 }
 
+/// The module's state. Built in the reverse order of the fields and dropped in their order:
+/// the bus (registered) with its root device, the C interface, the debugfs file and the first
+/// scan; at exit the scans and polls stop and the devices go, then the debugfs file, the C
+/// interface and the bus with its root device (after the bus: see `ApBus::root`). A failed
+/// step of the init drops what the steps before it built, in the same order.
+#[pin_data]
 struct ApModule {
-    // Removed first: the debugfs file holds a reference to the bus.
-    sim_control: Option<Pin<KBox<debugfs::File<SimControl>>>>,
+    _scanning: Scanning,
+    #[pin]
+    _sim_control: debugfs::File<SimControl>,
     _debugfs: debugfs::Dir,
+    _published: ap_bus_ffi::Published,
     bus: Arc<Bus<ApBus>>,
 }
 
-impl kernel::Module for ApModule {
-    fn init(module: &'static ThisModule) -> Result<Self> {
-        let bus = Arc::pin_init(
-            Bus::new(c"ap", bus_attrs::ap_bus_groups(), ApBus::new(module)?),
-            GFP_KERNEL,
-        )?;
-        bus.register()?;
-        let data = bus.data();
-        data.bus_type
-            .store(bus.as_raw().cast_mut(), Ordering::Release);
-        // Uevents of a device without bus or class are filtered: the root device belongs to
-        // the bus, as in C.
-        data.root.set_bus(&bus);
-        ap_bus_ffi::publish(bus.clone());
-
-        let dir = debugfs::Dir::new(c"ap_sim");
-        let control = KBox::pin_init(
-            dir.read_write_file(c"control", SimControl(bus.clone())),
-            GFP_KERNEL,
-        )?;
-        // The initial scan; it arms the periodic ones.
-        data.scan_bus();
-        Ok(ApModule {
-            sim_control: Some(control),
-            _debugfs: dir,
-            bus,
-        })
-    }
-}
-
-impl Drop for ApModule {
-    fn drop(&mut self) {
-        let data = self.bus.data();
-        // No new scans or polls from here on (sysfs writes may still come until the bus is
-        // unregistered, debugfs ones until the file is gone).
-        data.exiting.store(true, Ordering::Release);
-        self.sim_control = None;
-        ap_bus_ffi::cancel_works();
-        // Every AP driver module depends on this one, so none is registered any more: the
-        // devices go without unbinding anything.
-        {
-            let mut table = data.scan.lock();
-            while let Some(q) = table.queues.pop() {
-                q.unregister();
-            }
-            while let Some(c) = table.cards.pop() {
-                c.unregister();
-            }
-        }
-        ap_bus_ffi::cancel_works();
-        ap_bus_ffi::withdraw();
+impl kernel::InPlaceModule for ApModule {
+    fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            bus: {
+                let bus = ApBus::register()?;
+                ApBus::register_root(&bus, module)?;
+                bus
+            },
+            _published: ap_bus_ffi::publish(bus.clone()),
+            _debugfs: debugfs::Dir::new(c"ap_sim"),
+            _sim_control <- _debugfs.read_write_file(c"control", SimControl(bus.clone())),
+            _scanning: Scanning::start(bus),
+        }? Error)
     }
 }
 

@@ -12,13 +12,17 @@ use core::sync::atomic::{
 use kernel::{
     new_mutex,
     prelude::*,
-    sync::Mutex, //
+    sync::{
+        Arc,
+        Mutex, //
+    }, //
 };
 
 use crate::{
     abs::{
         ap_driver::DriverRef,
         bus::{
+            Bus,
             BusOps,
             RootDevice,
             ShowBuf,
@@ -31,6 +35,7 @@ use crate::{
         },
         platform, //
     },
+    bus_attrs,
     devices::{
         apqn_of,
         cstr_in,
@@ -118,8 +123,14 @@ pub(crate) struct ApBus {
     pub(crate) bindings: Mutex<BindingsCompletion>,
     /// The registered `struct bus_type` (set once at module init).
     pub(crate) bus_type: AtomicPtr<kernel::bindings::bus_type>,
-    /// `/sys/devices/ap`.
-    pub(crate) root: RootDevice,
+    /// `/sys/devices/ap`: registered after the bus, as in C ([`ApBus::register_root`]), and
+    /// unregistered after it, with the rest of this state. Not before it, as C does: the root
+    /// device's bus is set after its registration (so that its uevents carry `SUBSYSTEM=ap`),
+    /// so it never went through `bus_add_device()`, and unregistering it while the bus is
+    /// registered makes `bus_remove_device()` (Linux 7.3) put two references on the bus of
+    /// which it took one: a refcount underflow. A leaf lock.
+    #[pin]
+    pub(crate) root: Mutex<Option<RootDevice>>,
 }
 
 pub(crate) fn parse_err(e: ParseError) -> Error {
@@ -130,7 +141,46 @@ pub(crate) fn parse_err(e: ParseError) -> Error {
 }
 
 impl ApBus {
-    pub(crate) fn new(module: &'static ThisModule) -> Result<impl PinInit<Self, Error>> {
+    /// The bus `ap`, registered (`/sys/bus/ap` with its attributes); no root device yet.
+    pub(crate) fn register() -> Result<Arc<Bus<ApBus>>> {
+        let bus = Arc::pin_init(
+            Bus::new(c"ap", bus_attrs::ap_bus_groups(), ApBus::new()?),
+            GFP_KERNEL,
+        )?;
+        bus.register()?;
+        bus.data()
+            .bus_type
+            .store(bus.as_raw().cast_mut(), Ordering::Release);
+        Ok(bus)
+    }
+
+    /// Registers `/sys/devices/ap` as the bus's root device (unregistered with the bus's
+    /// state, after the bus).
+    pub(crate) fn register_root(bus: &Arc<Bus<ApBus>>, module: &'static ThisModule) -> Result {
+        let root = RootDevice::register(c"ap", module)?;
+        // Uevents of a device without bus or class are filtered: the root device belongs to
+        // the bus, as in C.
+        root.set_bus(bus);
+        *bus.data().root.lock() = Some(root);
+        Ok(())
+    }
+
+    /// The root device, for a new card's parent (null once it is gone).
+    pub(crate) fn root_raw(&self) -> *mut kernel::bindings::device {
+        self.root
+            .lock()
+            .as_ref()
+            .map_or(core::ptr::null_mut(), |r| r.as_raw())
+    }
+
+    /// A CHANGE uevent of the root device.
+    pub(crate) fn root_change_uevent(&self, env: &[&CStr]) {
+        if let Some(r) = &*self.root.lock() {
+            let _ = r.change_uevent(env);
+        }
+    }
+
+    fn new() -> Result<impl PinInit<Self, Error>> {
         let mut facility = Facility::select()?;
         let qci = facility.get().qci();
         if qci.is_none() {
@@ -167,7 +217,7 @@ impl ApBus {
             exiting: AtomicBool::new(false),
             bindings <- new_mutex!(BindingsCompletion::new()),
             bus_type: AtomicPtr::new(core::ptr::null_mut()),
-            root: RootDevice::register(c"ap", module)?,
+            root <- new_mutex!(None),
         }? Error))
     }
 
@@ -185,7 +235,7 @@ impl ApBus {
     ) {
         let mut b = [0u8; 96];
         if let Ok(s) = cstr_in(&mut b, f) {
-            let _ = self.root.change_uevent(&[s]);
+            self.root_change_uevent(&[s]);
         }
     }
 
@@ -256,15 +306,21 @@ impl BusOps for ApBus {
             self.unbind_queue(dev);
             return Err(e);
         }
-        if dev.kind() == KIND_QUEUE && d.is_default() {
-            // A default driver uses the bus's queue state machine (zcrypt calls
-            // ap_queue_init_state() from its probe).
-            let first = match &mut *dev.data().state.lock() {
-                DevState::Queue(s) => s.sm.init_state(),
-                DevState::Card(_) => SmAction::Wait(SmWait::None),
-            };
-            self.run_queue(dev, first);
-        }
+        let first = match &mut *dev.data().state.lock() {
+            DevState::Queue(s) => {
+                s.bound = Some(d);
+                s.publish_binding(dev);
+                // A default driver uses the bus's queue state machine (zcrypt calls
+                // ap_queue_init_state() from its probe).
+                if d.is_default() {
+                    s.sm.init_state()
+                } else {
+                    SmAction::Wait(SmWait::None)
+                }
+            }
+            DevState::Card(_) => SmAction::Wait(SmWait::None),
+        };
+        self.run_queue(dev, first);
         Ok(())
     }
 
@@ -275,6 +331,8 @@ impl BusOps for ApBus {
         }
         d.remove(dev.header());
         if let DevState::Queue(s) = &mut *dev.data().state.lock() {
+            s.bound = None;
+            s.publish_binding(dev);
             let instr = s.sm.remove();
             let mut fac = self.facility.lock();
             let _ = queue_sm::issue_on(fac.get(), q, 0, instr);

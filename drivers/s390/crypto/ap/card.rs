@@ -4,10 +4,7 @@
 //! creates and removes them.
 
 use core::fmt::Write as _;
-use kernel::{
-    new_mutex,
-    prelude::*, //
-};
+use kernel::prelude::*;
 
 use crate::{
     abs::{
@@ -114,7 +111,7 @@ impl ApBus {
         .ok()?;
         let spec = DeviceSpec {
             bus: self.bus_raw(),
-            parent: self.root.as_raw(),
+            parent: self.root_raw(),
             dev_type: &CARD_TYPE,
             name,
             kind: KIND_CARD,
@@ -128,10 +125,7 @@ impl ApBus {
             chkstop: new.chkstop,
             request_count: 0,
         });
-        let dev = match Dev::register(
-            &spec,
-            try_pin_init!(ApDev { state <- new_mutex!(state) }? Error),
-        ) {
+        let dev = match Dev::register(&spec, ApDev::new(state)) {
             Ok(d) => d,
             Err(e) => {
                 pr_warn!("card {:02x}: registration failed: {:?}\n", apid, e);

@@ -4,7 +4,12 @@
 //! the devices the scans created ([`DevTable`], sorted by APQN) and the C strings of their names
 //! and uevents.
 
+use core::sync::atomic::{
+    AtomicU8,
+    Ordering, //
+};
 use kernel::{
+    new_mutex,
     prelude::*,
     sync::Mutex, //
 };
@@ -17,6 +22,7 @@ use crate::{
     card::CardState,
     model::{
         ids::Apqn,
+        owner::QueueBinding,
         text::BufWriter, //
     },
     queue::QueueState, //
@@ -34,6 +40,25 @@ pub(crate) enum DevState {
 pub(crate) struct ApDev {
     #[pin]
     pub(crate) state: Mutex<DevState>,
+    /// A queue's binding as the revise walk after an apmask/aqmask write reads it without the
+    /// state lock ([`QueueBinding::pack`]); written under the state lock whenever the bound
+    /// driver or the `driver_override` changes (always [`QueueBinding::UNBOUND`] for a card).
+    pub(crate) binding: AtomicU8,
+}
+
+impl ApDev {
+    /// The data of a new device.
+    pub(crate) fn new(state: DevState) -> impl PinInit<Self, Error> {
+        try_pin_init!(ApDev {
+            state <- new_mutex!(state),
+            binding: AtomicU8::new(QueueBinding::UNBOUND.pack()),
+        }? Error)
+    }
+
+    /// The queue's binding, as last published.
+    pub(crate) fn binding(&self) -> QueueBinding {
+        QueueBinding::unpack(self.binding.load(Ordering::Acquire))
+    }
 }
 
 pub(crate) type DevRef = DeviceRef<ApDev>;

@@ -14,8 +14,7 @@ use crate::{
     devices::{
         apqn_of,
         find,
-        DevRef,
-        DevState, //
+        DevRef, //
     },
     model::{
         ids::Apqn,
@@ -26,8 +25,7 @@ use crate::{
             Perms, //
         },
         text, //
-    },
-    queue::QueueState, //
+    }, //
 };
 
 /// What the bus attribute mutex (the C bus's `ap_attr_mutex`) protects.
@@ -80,28 +78,23 @@ impl ApBus {
     /// Reprobes every queue whose owner class no longer matches (`ap_bus_revise_bindings`);
     /// `old` are the masks before the change.
     pub(crate) fn revise_bindings(&self, old: &Perms) {
-        let queues: KVec<DevRef> = {
+        // One pass over the queues under the scan mutex, reading each queue's published
+        // binding: only the queues to reprobe are referenced, and none is locked.
+        let perms = self.perms.lock().perms;
+        let todo: KVec<DevRef> = {
             let table = self.scan.lock();
             let mut v = KVec::new();
             for q in table.queues.iter() {
-                if v.push(q.clone(), GFP_KERNEL).is_err() {
+                if q.data().binding().needs_reprobe(&perms, old, apqn_of(q))
+                    && v.push(q.clone(), GFP_KERNEL).is_err()
+                {
                     break;
                 }
             }
             v
         };
-        for q in queues.iter() {
-            let drv = q.bound_driver();
-            let bound_default = drv.map(|d| d.is_default());
-            let ovr = Self::override_match(q, drv);
-            let reprobe = owner::needs_reprobe_override(
-                &self.perms.lock().perms,
-                old,
-                apqn_of(q),
-                bound_default,
-                ovr,
-            );
-            if reprobe && q.reprobe().is_err() {
+        for q in todo.iter() {
+            if q.reprobe().is_err() {
                 pr_warn!(
                     "reprobing queue {:02x}.{:04x} failed\n",
                     apqn_of(q).apid,
@@ -114,18 +107,11 @@ impl ApBus {
     /// For `ap_owned_by_def_drv`: if `q` is a bound queue with a `driver_override`, whether it
     /// is bound to a default driver.
     pub(crate) fn override_owner(&self, q: Apqn) -> Option<bool> {
-        let dev = {
-            let b = self.bound.lock();
-            let i = find(&b, q.qid()).ok()?;
-            b[i].clone()
+        let b = {
+            let bound = self.bound.lock();
+            let i = find(&bound, q.qid()).ok()?;
+            bound.get(i)?.data().binding()
         };
-        let has_override = matches!(
-            &*dev.data().state.lock(),
-            DevState::Queue(QueueState {
-                driver_override: Some(_),
-                ..
-            })
-        );
-        has_override.then(|| dev.bound_driver().is_some_and(|d| d.is_default()))
+        (b.ovr != owner::OverrideMatch::NotSet).then_some(b.bound == Some(true))
     }
 }

@@ -7,10 +7,7 @@ use core::{
     fmt::Write as _,
     sync::atomic::Ordering, //
 };
-use kernel::{
-    new_mutex,
-    prelude::*, //
-};
+use kernel::prelude::*;
 
 use crate::{
     abs::{
@@ -41,7 +38,10 @@ use crate::{
     model::{
         hw::Mode,
         ids::Apqn,
-        owner,
+        owner::{
+            self,
+            QueueBinding, //
+        },
         parse,
         queue_sm::{
             self,
@@ -63,6 +63,31 @@ pub(crate) struct QueueState {
     pub(crate) mode: Option<Mode>,
     /// `driver_override`: the name of the only driver this queue may bind to.
     pub(crate) driver_override: Option<KVec<u8>>,
+    /// The driver the bus probed the queue with (set when the probe succeeded, cleared at
+    /// remove).
+    pub(crate) bound: Option<DriverRef>,
+}
+
+impl QueueState {
+    /// How the `driver_override` relates to driver `drv` (`device_match_driver_override`).
+    pub(crate) fn override_match(&self, drv: Option<DriverRef>) -> owner::OverrideMatch {
+        match (&self.driver_override, drv) {
+            (None, _) => owner::OverrideMatch::NotSet,
+            (Some(name), Some(d)) if d.name().to_bytes() == name.as_slice() => {
+                owner::OverrideMatch::Matches
+            }
+            (Some(_), _) => owner::OverrideMatch::Differs,
+        }
+    }
+
+    /// Publishes the binding of `dev`, whose state this is, for the revise walk.
+    pub(crate) fn publish_binding(&self, dev: &Dev) {
+        let b = QueueBinding {
+            bound: self.bound.map(|d| d.is_default()),
+            ovr: self.override_match(self.bound),
+        };
+        dev.data().binding.store(b.pack(), Ordering::Release);
+    }
 }
 
 /// Queue attribute ids (distinct from the card ids: one dispatch function serves both).
@@ -122,12 +147,10 @@ impl ApBus {
             sm,
             mode,
             driver_override: None,
+            bound: None,
         });
         // Drivers may bind before this returns.
-        match Dev::register(
-            &spec,
-            try_pin_init!(ApDev { state <- new_mutex!(state) }? Error),
-        ) {
+        match Dev::register(&spec, ApDev::new(state)) {
             Ok(dev) => {
                 if insert_sorted(&mut table.queues, dev.clone()).is_err() {
                     dev.unregister();
@@ -215,6 +238,7 @@ impl ApBus {
         let was = s.driver_override.is_some();
         let now = new.is_some();
         s.driver_override = new;
+        s.publish_binding(dev);
         attr.override_ctr = parse::driver_override_counter(attr.override_ctr, was, now);
         Ok(())
     }
@@ -222,14 +246,8 @@ impl ApBus {
     /// How a queue's `driver_override` relates to driver `drv` (`device_match_driver_override`).
     pub(crate) fn override_match(dev: &Dev, drv: Option<DriverRef>) -> owner::OverrideMatch {
         match &*dev.data().state.lock() {
-            DevState::Queue(QueueState {
-                driver_override: Some(name),
-                ..
-            }) => match drv {
-                Some(d) if d.name().to_bytes() == name.as_slice() => owner::OverrideMatch::Matches,
-                _ => owner::OverrideMatch::Differs,
-            },
-            _ => owner::OverrideMatch::NotSet,
+            DevState::Queue(s) => s.override_match(drv),
+            DevState::Card(_) => owner::OverrideMatch::NotSet,
         }
     }
 

@@ -4,9 +4,13 @@
 //! domains planned by the model's scan module, driver notifications, and the "all bound" uevent.
 
 use core::sync::atomic::Ordering;
+use kernel::sync::Arc;
 
 use crate::{
-    abs::ap_bus_ffi,
+    abs::{
+        ap_bus_ffi,
+        bus::Bus, //
+    },
     bus::ApBus,
     devices::{
         apqn_of,
@@ -223,7 +227,7 @@ impl ApBus {
                 cstr_in(&mut a, scan::write_env_bindings_complete),
                 cstr_in(&mut b, |w| scan::write_env_complete_count(w, n)),
             ) {
-                let _ = self.root.change_uevent(&[x, y]);
+                self.root_change_uevent(&[x, y]);
             }
         }
     }
@@ -231,7 +235,45 @@ impl ApBus {
     pub(crate) fn count_bindings(&self) -> (u32, u32) {
         let table = self.scan.lock();
         let total = u32::try_from(table.queues.len()).unwrap_or(u32::MAX);
-        let bound = table.queues.iter().filter(|q| q.is_bound()).count();
+        let bound = table
+            .queues
+            .iter()
+            .filter(|q| q.data().binding().bound.is_some())
+            .count();
         (total, u32::try_from(bound).unwrap_or(u32::MAX))
+    }
+}
+
+/// The bus at work: the first scan has run, and it armed the periodic ones and the polls.
+/// Dropping it stops them and removes every device (module exit, or a failed init).
+pub(crate) struct Scanning(Arc<Bus<ApBus>>);
+
+impl Scanning {
+    /// Runs the initial scan.
+    pub(crate) fn start(bus: &Arc<Bus<ApBus>>) -> Scanning {
+        bus.data().scan_bus();
+        Scanning(bus.clone())
+    }
+}
+
+impl Drop for Scanning {
+    fn drop(&mut self) {
+        let data = self.0.data();
+        // No new scans or polls from here on (sysfs writes may still come until the bus is
+        // unregistered, debugfs ones until the file is gone).
+        data.exiting.store(true, Ordering::Release);
+        ap_bus_ffi::cancel_works();
+        // Every AP driver module depends on this one, so none is registered any more: the
+        // devices go without unbinding anything.
+        {
+            let mut table = data.scan.lock();
+            while let Some(q) = table.queues.pop() {
+                q.unregister();
+            }
+            while let Some(c) = table.cards.pop() {
+                c.unregister();
+            }
+        }
+        ap_bus_ffi::cancel_works();
     }
 }

@@ -53,6 +53,7 @@ impl MatrixDev {
             }
         };
         mdevs.at(i)?.matrix = c.matrix;
+        mdevs.refresh_assigned();
         match r {
             Resource::ControlDomain => {
                 let info = mdevs.info;
@@ -86,6 +87,7 @@ impl MatrixDev {
             Err(e) => return Err(store_err(&e)),
         };
         mdevs.at(i)?.matrix = c.matrix;
+        mdevs.refresh_assigned();
         let sh = mdevs.at(i)?.shadow;
         let one = Mask::from_ids(&[c.id]);
         match r {
@@ -132,6 +134,7 @@ impl MatrixDev {
         // queues that left the guest are reset in one batch and the unplugged ones unlinked.
         let plan = shadow::ap_config_unplug(&cur, &mdevs.at(i)?.shadow, &c.removed);
         mdevs.at(i)?.matrix = c.new;
+        mdevs.refresh_assigned();
         for (apm, aqm) in c.link_sets() {
             mdevs.link(id, &apm, &aqm);
         }

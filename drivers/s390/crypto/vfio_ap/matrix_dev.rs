@@ -4,15 +4,20 @@
 //! them in, the simulated guest's PQAP, and log lines.
 
 use kernel::{
+    new_mutex,
     prelude::*,
     sync::{
+        Arc,
         Mutex,
         MutexGuard, //
     }, //
 };
 
 use crate::{
-    abs::mdev::Level,
+    abs::{
+        ap_services,
+        mdev::Level, //
+    },
     guests::{
         Guests,
         GuestsLocked, //
@@ -23,7 +28,11 @@ use crate::{
     },
     model::{
         aqic,
-        hw::QueueStatus,
+        hw::{
+            QciInfo,
+            QueueStatus, //
+        },
+        mask::Mask,
         matrix::{
             self,
             StoreError, //
@@ -84,6 +93,30 @@ pub(crate) fn store_err(e: &StoreError<u32>) -> Error {
 }
 
 impl MatrixDev {
+    /// The matrix device's state: no mdev, no queue, the host configuration of the bus's last
+    /// scan.
+    pub(crate) fn new() -> Result<Arc<MatrixDev>> {
+        let info = ap_services::qci().unwrap_or(QciInfo([0; 128]));
+        let assigned = KVec::from_elem(Mask::ZERO, 256, GFP_KERNEL)?;
+        Arc::pin_init(
+            pin_init!(MatrixDev {
+                guests <- new_mutex!(Guests {
+                    list: KVec::new(),
+                    held: None,
+                }),
+                mdevs <- new_mutex!(Mdevs {
+                    info,
+                    list: KVec::new(),
+                    queues: KVec::new(),
+                    next_id: 0,
+                    assigned,
+                    last_pqap: None,
+                }),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
     /// The C driver's update locks for mdev `id` (`get_update_locks_for_mdev`): `guests_lock`,
     /// then the `kvm->lock` of its guest if that is a KVM guest, then `mdevs_lock`. Drop the
     /// `mdevs` guard first (declare it after the `guests` one).

@@ -108,6 +108,7 @@ impl MatrixDriver for MatrixDev {
         }
         if let Some(i) = mdevs.index_of(id) {
             let _ = mdevs.list.remove(i);
+            mdevs.refresh_assigned();
         }
     }
 

@@ -28,6 +28,7 @@ use crate::{
         ids::Apqn,
         mask::Mask,
         matrix::{
+            self,
             ApMasks,
             Matrix, //
         },
@@ -85,6 +86,10 @@ pub(crate) struct Mdevs {
     pub(crate) queues: KVec<QueueRec>,
     /// The next mdev id.
     pub(crate) next_id: u32,
+    /// The APQNs assigned to any mdev (`matrix::assigned_rebuild`, one mask of domains per
+    /// adapter id): the bus's `in_use` question looks here first. Rebuilt whenever an assigned
+    /// matrix changes or an mdev goes.
+    pub(crate) assigned: KVec<Mask>,
     /// The answer to the last simulated PQAP(AQIC) (`/sys/kernel/debug/vfio_ap/pqap`).
     pub(crate) last_pqap: Option<LastPqap>,
 }
@@ -101,6 +106,11 @@ pub(crate) enum LastPqap {
 }
 
 impl Mdevs {
+    /// Rebuilds [`Mdevs::assigned`] from the mdevs' matrices.
+    pub(crate) fn refresh_assigned(&mut self) {
+        matrix::assigned_rebuild(&mut self.assigned, self.list.iter().map(|m| &m.matrix));
+    }
+
     pub(crate) fn index_of(&self, id: u32) -> Option<usize> {
         self.list.iter().position(|m| m.id == id)
     }

@@ -172,7 +172,7 @@ impl ApDriver for QueueDriver {
         let d = &self.dev;
         let _guests = d.guests.lock();
         let mdevs = d.mdevs.lock();
-        let Some(o) = matrix::in_use(apm, aqm, mdevs.others(None)) else {
+        let Some(o) = matrix::in_use_assigned(&mdevs.assigned, apm, aqm, mdevs.others(None)) else {
             return false;
         };
         if let Some(m) = mdevs.rec(o.other) {

@@ -17,7 +17,6 @@
 
 use kernel::{
     debugfs,
-    new_mutex,
     prelude::*,
     sync::Arc, //
 };
@@ -74,17 +73,13 @@ mod reset;
 
 use abs::{
     ap_driver::Registration,
-    ap_services,
     mdev::GlueRegistration, //
 };
 use debug_files::{
     GuestsFile,
     PqapFile, //
 };
-use guests::Guests;
 use matrix_dev::MatrixDev;
-use mdev_state::Mdevs;
-use model::hw::QciInfo;
 use queue_driver::QueueDriver;
 
 module! {
@@ -101,58 +96,37 @@ module! {
     },
 }
 
+/// The module's state. Built in the reverse order of the fields and dropped in their order:
+/// the matrix device's state, the AP queue driver `vfio_ap` (binding the queues the host gave
+/// up), the matrix device with the mdev parent, the debugfs files; at exit the files, the mdev
+/// parent and matrix device, then the queue driver. A failed step of the init drops what the
+/// steps before it built, in the same order.
+#[pin_data]
 struct VfioApModule {
-    // Dropped in order of declaration: the debugfs files, the mdevs, then the queue driver.
-    _guests_file: Pin<KBox<debugfs::File<GuestsFile>>>,
-    _pqap_file: Pin<KBox<debugfs::File<PqapFile>>>,
+    #[pin]
+    _guests_file: debugfs::File<GuestsFile>,
+    #[pin]
+    _pqap_file: debugfs::File<PqapFile>,
     _debugfs: debugfs::Dir,
     _glue: GlueRegistration<MatrixDev>,
-    _queues: Pin<KBox<Registration<QueueDriver>>>,
+    #[pin]
+    _queues: Registration<QueueDriver>,
+    dev: Arc<MatrixDev>,
 }
 
-impl kernel::Module for VfioApModule {
-    fn init(module: &'static ThisModule) -> Result<Self> {
-        let info = ap_services::qci().unwrap_or(QciInfo([0; 128]));
-        let dev = Arc::pin_init(
-            pin_init!(MatrixDev {
-                guests <- new_mutex!(Guests {
-                    list: KVec::new(),
-                    held: None,
-                }),
-                mdevs <- new_mutex!(Mdevs {
-                    info,
-                    list: KVec::new(),
-                    queues: KVec::new(),
-                    next_id: 0,
-                    last_pqap: None,
-                }),
-            }),
-            GFP_KERNEL,
-        )?;
-        let queues = KBox::pin_init(
-            Registration::new(
+impl kernel::InPlaceModule for VfioApModule {
+    fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            dev: MatrixDev::new()?,
+            _queues <- Registration::new(
                 c"vfio_ap",
                 module,
                 Ok::<_, Error>(QueueDriver { dev: dev.clone() }),
             ),
-            GFP_KERNEL,
-        )?;
-        let dir = debugfs::Dir::new(c"vfio_ap");
-        let guests_file = KBox::pin_init(
-            dir.read_only_file(c"guests", GuestsFile(dev.clone())),
-            GFP_KERNEL,
-        )?;
-        let pqap_file = KBox::pin_init(
-            dir.read_write_file(c"pqap", PqapFile(dev.clone())),
-            GFP_KERNEL,
-        )?;
-        let glue = GlueRegistration::new(dev)?;
-        Ok(VfioApModule {
-            _guests_file: guests_file,
-            _pqap_file: pqap_file,
-            _debugfs: dir,
-            _glue: glue,
-            _queues: queues,
-        })
+            _glue: GlueRegistration::new(dev.clone())?,
+            _debugfs: debugfs::Dir::new(c"vfio_ap"),
+            _pqap_file <- _debugfs.read_write_file(c"pqap", PqapFile(dev.clone())),
+            _guests_file <- _debugfs.read_only_file(c"guests", GuestsFile(dev.clone())),
+        }? Error)
     }
 }

@@ -3,7 +3,8 @@
 #
 # doccheck.sh: every Documentation/*.rst parses as reStructuredText without a
 # warning (docutils, Debian's python3-docutils), starts with its SPDX line, and
-# every file it names under Documentation/ exists.
+# every file it names under Documentation/ exists; the unsafe census in
+# design.rst is the one scripts/unsafe_census.sh counts in the code.
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 bad=0
@@ -22,4 +23,11 @@ PY
 		[ -f "$TOP/Documentation/$r" ] || { echo "$n: names $r, which does not exist"; bad=1; }
 	done
 done
+census=$(sed -n '/^\.\. unsafe-census-begin$/,/^\.\. unsafe-census-end$/p' "$TOP/Documentation/design.rst" |
+	grep -v '^\.\. unsafe-census' | sed '/^$/d')
+if [ "$census" != "$("$TOP/scripts/unsafe_census.sh")" ]; then
+	echo "Documentation/design.rst: the unsafe census differs from the code (scripts/unsafe_census.sh):"
+	diff <(echo "$census") <("$TOP/scripts/unsafe_census.sh") | sed 's/^/  /'
+	bad=1
+fi
 exit $bad

@@ -16,7 +16,18 @@ use kernel::{
     sync::Arc,
 };
 
-use super::bus::{ret, ShowBuf};
+use super::{
+    bus::{
+        ret,
+        ShowBuf, //
+    },
+    kvm::{
+        KvmRef,
+        RawKvm,
+        RawVcpu,
+        VcpuRef, //
+    }, //
+};
 
 /// `enum vfio_ap_glue_attr`: the matrix device's `features`.
 pub const ATTR_FEATURES: u32 = 0;
@@ -44,18 +55,6 @@ pub const ATTR_AP_CONFIG: u32 = 10;
 /// The glue's object of one mdev (opaque).
 #[repr(C)]
 pub struct RawGlueMdev {
-    _private: [u8; 0],
-}
-
-/// `struct kvm` (opaque here).
-#[repr(C)]
-pub struct RawKvm {
-    _private: [u8; 0],
-}
-
-/// `struct kvm_vcpu` (opaque here).
-#[repr(C)]
-pub struct RawVcpu {
     _private: [u8; 0],
 }
 
@@ -118,7 +117,7 @@ pub fn matrix_log(level: Level, msg: &[u8]) {
 ///
 /// Points to the glue object of an mdev whose `mdev_destroy` has not returned yet; the driver
 /// drops its handle in `mdev_destroy`.
-pub struct GlueMdev(*mut RawGlueMdev);
+pub struct GlueMdev(pub(super) *mut RawGlueMdev);
 
 // SAFETY: the glue object may be used from any thread; the trigger functions are serialised by
 // the driver's lock (see `set_trigger`).
@@ -145,221 +144,6 @@ impl GlueMdev {
     pub fn signal(&mut self, index: u32) -> bool {
         // SAFETY: as in `set_trigger`.
         unsafe { vfio_ap_glue_signal(self.0, index) }
-    }
-}
-
-/// The KVM a VFIO device was opened with.
-///
-/// # Invariants
-///
-/// Points to a `struct kvm` that stays alive while the device is open (the VFIO core holds a
-/// reference from open to close).
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct KvmRef(*mut RawKvm);
-
-impl KvmRef {
-    /// The raw pointer (for the s390 KVM helpers).
-    pub fn as_ptr(&self) -> *mut c_void {
-        self.0.cast()
-    }
-}
-
-// SAFETY: a `struct kvm` may be referenced from any thread.
-unsafe impl Send for KvmRef {}
-
-#[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
-extern "C" {
-    fn vfio_ap_glue_kvm_crycbd(kvm: *mut RawKvm) -> u32;
-    fn vfio_ap_glue_kvm_get(kvm: *mut RawKvm);
-    fn vfio_ap_glue_kvm_put(kvm: *mut RawKvm);
-    fn vfio_ap_glue_kvm_lock(kvm: *mut RawKvm);
-    fn vfio_ap_glue_kvm_unlock(kvm: *mut RawKvm);
-    fn vfio_ap_glue_kvm_set_masks(kvm: *mut RawKvm, apm: *const u8, aqm: *const u8, adm: *const u8);
-    fn vfio_ap_glue_kvm_clear_masks(kvm: *mut RawKvm);
-}
-
-/// An s390 KVM guest that vfio_ap holds (a reference on its `struct kvm`, from attach to
-/// detach).
-///
-/// # Invariants
-///
-/// Holds a reference on the KVM.
-#[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
-pub struct KvmHold(KvmRef);
-
-/// The `kvm->lock` of a held KVM guest, held (with its own reference on the KVM). The C lock
-/// order puts it after `guests_lock` and before `mdevs_lock`.
-///
-/// # Invariants
-///
-/// Holds a reference on the KVM and its `kvm->lock`.
-#[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
-pub struct KvmLock(KvmRef);
-
-#[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
-impl KvmRef {
-    /// The CRYCB designation (`kvm->arch.crypto.crycbd`; 0: the guest has no CRYCB).
-    pub fn crycbd(&self) -> u32 {
-        // SAFETY: alive while the device is open (type invariant).
-        unsafe { vfio_ap_glue_kvm_crycbd(self.0) }
-    }
-
-    /// Takes a reference on the KVM.
-    pub fn hold(&self) -> KvmHold {
-        // SAFETY: alive (type invariant); the reference is dropped by `KvmHold`.
-        unsafe { vfio_ap_glue_kvm_get(self.0) };
-        // INVARIANT: referenced above.
-        KvmHold(*self)
-    }
-}
-
-/// The vCPU whose PQAP is being intercepted.
-///
-/// # Invariants
-///
-/// Points to a `struct kvm_vcpu` that runs the intercepted instruction during the callback.
-#[derive(Clone, Copy)]
-pub struct VcpuRef(
-    // Only read where KVM for s390 exists.
-    #[cfg_attr(
-        not(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m"))),
-        allow(dead_code)
-    )]
-    *mut RawVcpu,
-);
-
-#[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
-extern "C" {
-    fn vfio_ap_glue_kvm_gisc_register(kvm: *mut RawKvm, isc: u32) -> c_int;
-    fn vfio_ap_glue_kvm_gisc_unregister(kvm: *mut RawKvm, isc: u32);
-    fn vfio_ap_glue_kvm_gisa_phys(kvm: *mut RawKvm) -> u64;
-    fn vfio_ap_glue_vcpu_pv_protected(vcpu: *mut RawVcpu) -> bool;
-    fn vfio_ap_glue_uv_pin_shared(paddr: u64) -> bool;
-    fn vfio_ap_glue_pin(m: *mut RawGlueMdev, iova: u64, phys: *mut u64) -> c_int;
-    fn vfio_ap_glue_unpin(m: *mut RawGlueMdev, iova: u64);
-}
-
-#[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
-impl VcpuRef {
-    /// `kvm_s390_pv_cpu_is_protected`.
-    pub fn pv_protected(&self) -> bool {
-        // SAFETY: running the intercepted instruction (type invariant).
-        unsafe { vfio_ap_glue_vcpu_pv_protected(self.0) }
-    }
-}
-
-/// `uv_pin_shared(paddr) == 0`: the page of a protected guest is shared with the host.
-#[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
-pub fn uv_pin_shared(paddr: u64) -> bool {
-    // SAFETY: no pointer arguments; the ultravisor checks the address.
-    unsafe { vfio_ap_glue_uv_pin_shared(paddr) }
-}
-
-#[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
-impl GlueMdev {
-    /// `vfio_pin_pages` of the guest page at `iova` (one page, read/write): its physical
-    /// address. The VFIO device must be open.
-    pub fn pin(&self, iova: u64) -> Option<u64> {
-        let mut phys = 0u64;
-        // SAFETY: live (type invariant); `phys` is writable.
-        (unsafe { vfio_ap_glue_pin(self.0, iova, &mut phys) } == 0).then_some(phys)
-    }
-
-    /// `vfio_unpin_pages` of a page pinned by [`GlueMdev::pin`].
-    pub fn unpin(&self, iova: u64) {
-        // SAFETY: live (type invariant).
-        unsafe { vfio_ap_glue_unpin(self.0, iova) };
-    }
-}
-
-#[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
-impl KvmRef {
-    /// `kvm_s390_gisc_register`: the host ISC, or `None` on an error.
-    pub fn gisc_register(&self, isc: u8) -> Option<u8> {
-        // SAFETY: alive while the device is open (type invariant).
-        let r = unsafe { vfio_ap_glue_kvm_gisc_register(self.0, u32::from(isc)) };
-        u8::try_from(r).ok()
-    }
-
-    /// `kvm_s390_gisc_unregister`.
-    pub fn gisc_unregister(&self, isc: u8) {
-        // SAFETY: alive while the device is open (type invariant).
-        unsafe { vfio_ap_glue_kvm_gisc_unregister(self.0, u32::from(isc)) };
-    }
-
-    /// The physical address of the guest's GISA.
-    pub fn gisa_phys(&self) -> u64 {
-        // SAFETY: alive while the device is open (type invariant).
-        unsafe { vfio_ap_glue_kvm_gisa_phys(self.0) }
-    }
-}
-
-#[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
-impl KvmHold {
-    /// The KVM.
-    pub fn kvm(&self) -> KvmRef {
-        self.0
-    }
-
-    /// Takes `kvm->lock` (sleeps).
-    pub fn lock(&self) -> KvmLock {
-        // SAFETY: referenced (type invariant); both are released by `KvmLock`.
-        unsafe {
-            vfio_ap_glue_kvm_get(self.0 .0);
-            vfio_ap_glue_kvm_lock(self.0 .0);
-        }
-        // INVARIANT: referenced and locked above.
-        KvmLock(self.0)
-    }
-}
-
-#[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
-impl Drop for KvmHold {
-    fn drop(&mut self) {
-        // SAFETY: referenced (type invariant).
-        unsafe { vfio_ap_glue_kvm_put(self.0 .0) };
-    }
-}
-
-#[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
-impl KvmLock {
-    /// `kvm_arch_crypto_set_masks`: the guest's CRYCB gets these 256-bit masks.
-    pub fn set_masks(&self, apm: &[u8; 32], aqm: &[u8; 32], adm: &[u8; 32]) {
-        // SAFETY: referenced and `kvm->lock` held (type invariant); three 32-byte masks.
-        unsafe { vfio_ap_glue_kvm_set_masks(self.0 .0, apm.as_ptr(), aqm.as_ptr(), adm.as_ptr()) };
-    }
-
-    /// `kvm_arch_crypto_clear_masks`.
-    pub fn clear_masks(&self) {
-        // SAFETY: referenced and `kvm->lock` held (type invariant).
-        unsafe { vfio_ap_glue_kvm_clear_masks(self.0 .0) };
-    }
-}
-
-#[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
-impl Drop for KvmLock {
-    fn drop(&mut self) {
-        // SAFETY: referenced and locked (type invariant).
-        unsafe {
-            vfio_ap_glue_kvm_unlock(self.0 .0);
-            vfio_ap_glue_kvm_put(self.0 .0);
-        }
-    }
-}
-
-/// Without KVM for s390 there is no KVM guest to hold.
-#[cfg(not(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m"))))]
-pub enum KvmHold {}
-
-/// Without KVM for s390 there is no KVM lock to take.
-#[cfg(not(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m"))))]
-pub enum KvmLock {}
-
-#[cfg(not(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m"))))]
-impl KvmHold {
-    /// Never called (uninhabited).
-    pub fn lock(&self) -> KvmLock {
-        match *self {}
     }
 }
 
@@ -546,8 +330,8 @@ unsafe extern "C" fn mdev_store_cb<T: MatrixDriver>(
 /// Called by the glue of a live `GlueRegistration<T>`; `kvm` is NULL or a KVM referenced by the
 /// VFIO core until close.
 unsafe extern "C" fn open_cb<T: MatrixDriver>(id: u32, kvm: *mut RawKvm) -> c_int {
-    // INVARIANT: the VFIO core keeps `kvm` alive while the device is open (caller).
-    let kvm = (!kvm.is_null()).then_some(KvmRef(kvm));
+    // SAFETY: the VFIO core keeps `kvm` alive while the device is open (caller).
+    let kvm = unsafe { KvmRef::from_raw(kvm) };
     // SAFETY: registration live (caller).
     match unsafe { driver::<T>() }.open_device(id, kvm) {
         Ok(attached) => c_int::from(attached),
@@ -594,9 +378,10 @@ unsafe extern "C" fn pqap_cb<T: MatrixDriver>(
 ) -> c_int {
     // SAFETY: three readable `u64` (caller).
     let mut regs = unsafe { [*gprs, *gprs.add(1), *gprs.add(2)] };
-    // INVARIANT: the vCPU runs the intercepted instruction for the whole call.
+    // SAFETY: the vCPU runs the intercepted instruction for the whole call (caller).
+    let vcpu = unsafe { VcpuRef::from_raw(vcpu) };
     // SAFETY: registration live (caller).
-    match unsafe { driver::<T>() }.pqap(id, VcpuRef(vcpu), eca_aiv, &mut regs) {
+    match unsafe { driver::<T>() }.pqap(id, vcpu, eca_aiv, &mut regs) {
         Ok(()) => {
             // SAFETY: three writable `u64` (caller).
             unsafe { *gprs.add(1) = regs[1] };

@@ -30,6 +30,15 @@ pub(crate) enum Facility {
 }
 
 impl Facility {
+    /// The simulator, if the bus runs on it.
+    pub(crate) fn sim(&mut self) -> Option<&mut Sim<KtimeClock>> {
+        match self {
+            Facility::Sim(s) => Some(&mut **s),
+            #[cfg(CONFIG_S390)]
+            Facility::Hw(_) => None,
+        }
+    }
+
     pub(crate) fn get(&mut self) -> &mut dyn ApFacility {
         match self {
             Facility::Sim(s) => &mut **s,

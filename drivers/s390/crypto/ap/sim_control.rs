@@ -19,7 +19,6 @@ use crate::{
         parse_err,
         ApBus, //
     },
-    facility::Facility,
     model::sim, //
 };
 
@@ -31,10 +30,9 @@ pub(crate) struct SimControl(pub(crate) Arc<Bus<ApBus>>);
 
 impl debugfs::Writer for SimControl {
     fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &*self.0.data().facility.lock() {
-            Facility::Sim(s) => s.write_state(f),
-            #[cfg(CONFIG_S390)]
-            Facility::Hw(_) => writeln!(f, "not simulated"),
+        match self.0.data().facility.lock().sim() {
+            Some(s) => s.write_state(f),
+            None => writeln!(f, "not simulated"),
         }
     }
 }
@@ -47,13 +45,12 @@ impl debugfs::Reader for SimControl {
         reader.read_slice(line)?;
         let cmd = sim::parse_command(line).map_err(parse_err)?;
         let bus = self.0.data();
-        let changed = match &mut *bus.facility.lock() {
-            Facility::Sim(s) => {
+        let changed = match bus.facility.lock().sim() {
+            Some(s) => {
                 s.apply(&cmd).map_err(|_| EINVAL)?;
                 s.take_config_event()
             }
-            #[cfg(CONFIG_S390)]
-            Facility::Hw(_) => return Err(ENODEV),
+            None => return Err(ENODEV),
         };
         if changed {
             bus.force_rescan();

@@ -9,7 +9,7 @@ use kernel::{
 };
 
 use crate::{
-    abs::mdev::{
+    abs::kvm::{
         KvmHold,
         KvmLock,
         KvmRef, //
@@ -49,15 +49,11 @@ impl GuestCrypto for Crycb {
 
 /// A KVM guest on s390, through its `kvm->lock` (held: the C contract of the two functions).
 impl GuestCrypto for KvmLock {
-    #[allow(unreachable_code, unused_variables)]
     fn set_masks(&mut self, apm: &Mask, aqm: &Mask, adm: &Mask) {
-        #[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
         KvmLock::set_masks(self, &apm.0, &aqm.0, &adm.0);
     }
 
-    #[allow(unreachable_code)]
     fn clear_masks(&mut self) {
-        #[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
         KvmLock::clear_masks(self);
     }
 }
@@ -79,10 +75,6 @@ pub(crate) enum GuestCb {
     /// s390x under TCG).
     Sim(KBox<Crycb>),
     /// The KVM's (a reference is held while attached).
-    #[cfg_attr(
-        not(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m"))),
-        allow(dead_code)
-    )]
     Kvm(KvmHold),
 }
 

@@ -16,13 +16,15 @@ use kernel::{
 use crate::{
     abs::{
         bus::ShowBuf,
+        kvm::{
+            KvmRef,
+            VcpuRef, //
+        },
         mdev::{
             self,
             GlueMdev,
-            KvmRef,
             Level,
-            MatrixDriver,
-            VcpuRef, //
+            MatrixDriver, //
         }, //
     },
     guests::{
@@ -141,10 +143,7 @@ impl MatrixDriver for MatrixDev {
     fn open_device(&self, id: u32, kvm: Option<KvmRef>) -> Result<bool> {
         // The guest: the KVM the device was opened with, or (simguest=1) the opening process.
         let (key, crycbd) = match kvm {
-            #[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
             Some(k) => (GuestKey::Kvm(k), k.crycbd()),
-            #[cfg(not(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m"))))]
-            Some(k) => (GuestKey::Kvm(k), 0),
             None if module_parameters::simguest.value() => (
                 GuestKey::Process(kernel::current!().tgid()),
                 CrycbFormat::Format2.bits(),
@@ -160,7 +159,6 @@ impl MatrixDriver for MatrixDev {
             vfio::OpenDevice::Attach => {}
         }
         let cb = match kvm {
-            #[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
             Some(k) => {
                 let hold = k.hold();
                 guests.held = Some(hold.lock());

@@ -7,9 +7,9 @@
 use kernel::prelude::*;
 
 use crate::{
-    abs::mdev::{
-        GlueMdev,
-        VcpuRef, //
+    abs::{
+        kvm::VcpuRef,
+        mdev::GlueMdev, //
     },
     guests::{
         GuestKey,

@@ -12,20 +12,16 @@ use kernel::time::{
     Delta, //
 };
 
-#[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
-use crate::{
-    abs::mdev::{
-        self,
-        GlueMdev,
-        KvmRef, //
-    },
-    guests::GuestKey, //
-};
 use crate::{
     abs::{
         ap_services,
-        mdev::VcpuRef, //
+        kvm::{
+            KvmRef,
+            VcpuRef, //
+        },
+        mdev::GlueMdev, //
     },
+    guests::GuestKey,
     mdev_state::{
         MdevRec,
         QueueRec, //
@@ -95,7 +91,6 @@ impl IrqEnv for SimIrqEnv {
 
 /// An s390 KVM guest's side of an interruption enable or disable: the NIB pinned through the
 /// mdev's VFIO device, the guest ISC registered with the KVM's GISA.
-#[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
 pub(crate) struct KvmIrqEnv<'a> {
     pub(crate) glue: &'a GlueMdev,
     pub(crate) kvm: KvmRef,
@@ -106,7 +101,6 @@ pub(crate) struct KvmIrqEnv<'a> {
 /// the queue's mdev has one, else the simulated guest's.
 pub(crate) struct AnyIrqEnv<'a> {
     pub(crate) sim: SimIrqEnv,
-    #[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
     pub(crate) kvm: Option<KvmIrqEnv<'a>>,
     pub(crate) _guest: core::marker::PhantomData<&'a MdevRec>,
 }
@@ -114,14 +108,12 @@ pub(crate) struct AnyIrqEnv<'a> {
 impl AnyIrqEnv<'_> {
     /// The environment of a queue linked to mdev `mdev` of `list`; `vcpu` is the vCPU whose
     /// PQAP is intercepted, if any.
-    #[allow(unused_variables)]
     pub(crate) fn new(
         list: &[MdevRec],
         mdev: Option<u32>,
         apqn: Apqn,
         vcpu: Option<VcpuRef>,
     ) -> AnyIrqEnv<'_> {
-        #[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
         let kvm = list
             .iter()
             .find(|m| Some(m.id) == mdev)
@@ -135,7 +127,6 @@ impl AnyIrqEnv<'_> {
             });
         AnyIrqEnv {
             sim: SimIrqEnv { apqn },
-            #[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
             kvm,
             _guest: core::marker::PhantomData,
         }
@@ -147,56 +138,48 @@ impl IrqEnv for AnyIrqEnv<'_> {
         // KVM exports kvm_s390_is_gpa_in_memslot only to the C vfio_ap (and only when it is
         // configured): for a KVM guest the pin below fails instead for an address outside
         // the guest's memory, with the same answer (0x06).
-        #[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
         if self.kvm.is_some() {
             return true;
         }
         self.sim.nib_in_memslot(nib)
     }
     fn pin(&mut self, nib: u64) -> Option<u64> {
-        #[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
         if let Some(k) = &self.kvm {
-            return k.glue.pin(nib);
+            return k.kvm.pin(k.glue, nib);
         }
         self.sim.pin(nib)
     }
     fn unpin(&mut self, iova: u64) {
-        #[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
         if let Some(k) = &self.kvm {
-            return k.glue.unpin(iova);
+            return k.kvm.unpin(k.glue, iova);
         }
         self.sim.unpin(iova)
     }
     fn pv_protected(&mut self) -> bool {
-        #[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
         if let Some(k) = &self.kvm {
             return k.vcpu.is_some_and(|v| v.pv_protected());
         }
         self.sim.pv_protected()
     }
     fn ensure_shared(&mut self, page: u64) -> bool {
-        #[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
-        if self.kvm.is_some() {
-            return mdev::uv_pin_shared(page);
+        if let Some(k) = &self.kvm {
+            return k.kvm.uv_pin_shared(page);
         }
         self.sim.ensure_shared(page)
     }
     fn gisc_register(&mut self, isc: u8) -> Option<u8> {
-        #[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
         if let Some(k) = &self.kvm {
             return k.kvm.gisc_register(isc);
         }
         self.sim.gisc_register(isc)
     }
     fn gisc_unregister(&mut self, isc: u8) {
-        #[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
         if let Some(k) = &self.kvm {
             return k.kvm.gisc_unregister(isc);
         }
         self.sim.gisc_unregister(isc)
     }
     fn gisa_phys(&mut self) -> u64 {
-        #[cfg(all(CONFIG_S390, any(CONFIG_KVM, CONFIG_KVM = "m")))]
         if let Some(k) = &self.kvm {
             return k.kvm.gisa_phys();
         }

@@ -28,6 +28,7 @@ pub mod abs {
     pub mod ap_services;
     pub mod bus;
     pub mod device;
+    pub mod kvm;
     pub mod mdev;
 }
 

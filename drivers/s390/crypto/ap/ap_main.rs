@@ -27,6 +27,7 @@ pub mod abs {
     pub mod ap_bus_ffi;
     pub mod ap_driver;
     pub mod bus;
+    mod bus_tests;
     pub mod device;
     pub mod platform;
 }
@@ -104,32 +105,5 @@ impl kernel::InPlaceModule for ApModule {
             _sim_control <- _debugfs.read_write_file(c"control", SimControl(bus.clone())),
             _scanning: Scanning::start(bus),
         }? Error)
-    }
-}
-
-/// KUnit tests of the abstractions' helpers (run when the module loads).
-#[kunit_tests(ap_rs_bus_abstractions)]
-mod tests {
-    use super::abs::bus::ShowBuf;
-    use core::fmt::Write;
-
-    #[test]
-    fn show_buf_cuts_at_the_end_of_the_page() {
-        let mut page = [0u8; 8];
-        let mut b = ShowBuf::new(&mut page);
-        assert!(write!(b, "0123").is_ok());
-        assert!(write!(b, "456789").is_ok());
-        assert_eq!(b.len(), 8);
-        assert_eq!(&page, b"01234567");
-    }
-
-    #[test]
-    fn show_buf_advance_is_bounded() {
-        let mut page = [0u8; 4];
-        let mut b = ShowBuf::new(&mut page);
-        b.advance(3);
-        b.advance(usize::MAX);
-        assert_eq!(b.len(), 4);
-        assert!(b.rest().is_empty());
     }
 }

@@ -11,6 +11,7 @@ use core::sync::atomic::{
 use kernel::{
     new_mutex,
     prelude::*,
+    str::NullTerminatedFormatter,
     sync::Mutex, //
 };
 
@@ -22,8 +23,7 @@ use crate::{
     card::CardState,
     model::{
         ids::Apqn,
-        owner::QueueBinding,
-        text::BufWriter, //
+        owner::QueueBinding, //
     },
     queue::QueueState, //
 };
@@ -93,19 +93,35 @@ pub(crate) fn insert_sorted(v: &mut KVec<DevRef>, d: DevRef) -> Result {
     }
 }
 
-/// Formats into a NUL-terminated buffer and returns it as a C string (uevent variables).
-///
-/// The buffer may be reused: the terminating NUL is written here, whatever the buffer held.
-pub(crate) fn cstr_in<'a, const N: usize>(
-    buf: &'a mut [u8; N],
+/// Formats into `buf` and returns it as a C string (uevent variables, device names): what
+/// does not fit with its NUL is EINVAL.
+pub(crate) fn cstr_in<'a>(
+    buf: &'a mut [u8],
     f: impl FnOnce(&mut dyn core::fmt::Write) -> core::fmt::Result,
 ) -> Result<&'a CStr> {
-    let last = N.checked_sub(1).ok_or(EINVAL)?;
-    let n = {
-        let mut w = BufWriter::new(buf.get_mut(..last).ok_or(EINVAL)?);
-        f(&mut w).map_err(|_| EINVAL)?;
-        w.len()
-    };
-    *buf.get_mut(n).ok_or(EINVAL)? = 0;
-    CStr::from_bytes_with_nul(buf.get(..=n).ok_or(EINVAL)?).map_err(|_| EINVAL)
+    let mut w = NullTerminatedFormatter::new(buf).ok_or(EINVAL)?;
+    f(&mut w).map_err(|_| EINVAL)?;
+    CStr::from_bytes_until_nul(buf).map_err(|_| EINVAL)
+}
+
+/// KUnit tests of the C strings of names and uevents (run when the module loads).
+#[kunit_tests(ap_rs_devices)]
+mod tests {
+    use super::cstr_in;
+
+    #[test]
+    fn cstr_in_formats_with_its_nul() {
+        let mut b = [0xffu8; 16];
+        let s = cstr_in(&mut b, |w| w.write_fmt(format_args!("card{:02x}", 5)));
+        assert_eq!(s.map(|s| s.to_bytes()), Ok(&b"card05"[..]));
+        assert_eq!(&b[..7], b"card05\0");
+    }
+
+    #[test]
+    fn cstr_in_refuses_what_does_not_fit() {
+        let mut b = [0u8; 6];
+        assert!(cstr_in(&mut b, |w| w.write_str("card05")).is_err());
+        assert!(cstr_in(&mut b, |w| w.write_str("card5")).is_ok());
+        assert!(cstr_in(&mut [], |w| w.write_str("")).is_err());
+    }
 }

@@ -17,6 +17,7 @@
 #define AP_RS_AP_BUS_H
 
 #include <linux/device.h>
+#include <linux/mutex.h>
 #include <linux/types.h>
 
 #define AP_RS_DEVICE_TYPE_CEX4	10
@@ -69,11 +70,11 @@ int ap_rs_driver_register(struct ap_rs_driver *drv, struct module *owner,
 void ap_rs_driver_unregister(struct ap_rs_driver *drv);
 
 /*
- * The bus attribute mutex (the C bus's ap_attr_mutex): apmask/aqmask writes
- * hold it while they ask in_use. The ownership query needs it held.
+ * The bus attribute mutex, as the C bus's: apmask/aqmask writes hold it while they
+ * ask in_use, so a driver takes it before its own locks. The ownership query needs
+ * it held.
  */
-void ap_rs_attr_lock(void);
-void ap_rs_attr_unlock(void);
+extern struct mutex ap_attr_mutex;
 bool ap_rs_matrix_owned_by_default(const u8 *apm, const u8 *aqm);
 
 /* The QCI block of the last scan: 0, or -EOPNOTSUPP without QCI. */

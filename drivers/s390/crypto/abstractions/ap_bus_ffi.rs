@@ -9,10 +9,14 @@ use kernel::{
     bindings,
     ffi::{c_char, c_int},
     prelude::*,
-    sync::{Arc, Mutex},
+    sync::Arc,
 };
 
-use super::{ap_driver::ApRsDriver, bus::Bus};
+use super::{
+    ap_driver::ApRsDriver,
+    attr_mutex::AttrLocked,
+    bus::Bus, //
+};
 use crate::model::{hw::QciInfo, mask::Mask};
 
 /// What the bus offers through its C ABI.
@@ -21,12 +25,9 @@ pub(crate) trait ApBusApi: Send + Sync + 'static {
     fn register_driver(&self, drv: super::ap_driver::DriverRef, name: &'static CStr) -> Result;
     /// Unregisters `drv`.
     fn unregister_driver(&self, drv: super::ap_driver::DriverRef);
-    /// The bus attribute mutex (the C bus's `ap_attr_mutex`), which `ap_rs_attr_lock()` and
-    /// `ap_rs_attr_unlock()` take and release for the caller.
-    fn attr_mutex(&self) -> &Mutex<crate::Attr>;
-    /// Whether any APQN of `apm` x `aqm` is owned by the default drivers; `attr` is the data of
-    /// the held attribute mutex.
-    fn matrix_owned_by_default(&self, attr: &crate::Attr, apm: &Mask, aqm: &Mask) -> bool;
+    /// Whether any APQN of `apm` x `aqm` is owned by the default drivers (with the attribute
+    /// mutex held).
+    fn matrix_owned_by_default(&self, held: &AttrLocked, apm: &Mask, aqm: &Mask) -> bool;
     /// The QCI block of the last scan.
     fn qci(&self) -> Option<QciInfo>;
     /// Scans now; whether the configuration changed.
@@ -168,28 +169,10 @@ unsafe extern "C" fn ap_rs_driver_unregister(drv: *mut ApRsDriver) {
     }
 }
 
-#[no_mangle]
-extern "C" fn ap_rs_attr_lock() {
-    if let Some(b) = bus() {
-        // The C interface releases it in a separate call: `ap_rs_attr_unlock()`.
-        core::mem::forget(b.attr_mutex().lock());
-    }
-}
-
 /// # Safety
 ///
-/// The caller holds the attribute mutex (`ap_rs_attr_lock()`).
-#[no_mangle]
-unsafe extern "C" fn ap_rs_attr_unlock() {
-    if let Some(b) = bus() {
-        // SAFETY: held through `ap_rs_attr_lock()`, whose guard was forgotten (caller).
-        unsafe { super::platform::unlock_forgotten(b.attr_mutex()) };
-    }
-}
-
-/// # Safety
-///
-/// The caller holds the attribute mutex; `apm` and `aqm` point to 32 readable bytes each.
+/// The caller holds the attribute mutex `ap_attr_mutex` (and has no [`AttrLocked`]); `apm` and
+/// `aqm` point to 32 readable bytes each.
 #[no_mangle]
 unsafe extern "C" fn ap_rs_matrix_owned_by_default(apm: *const u8, aqm: *const u8) -> bool {
     if apm.is_null() || aqm.is_null() {
@@ -201,10 +184,9 @@ unsafe extern "C" fn ap_rs_matrix_owned_by_default(apm: *const u8, aqm: *const u
         m.0.copy_from_slice(core::slice::from_raw_parts(apm, 32));
         q.0.copy_from_slice(core::slice::from_raw_parts(aqm, 32));
     }
-    bus().is_some_and(|b| {
-        // SAFETY: the caller holds the mutex and only reads through this for the call.
-        let attr = unsafe { super::platform::held_data(b.attr_mutex()) };
-        b.matrix_owned_by_default(attr, &m, &q)
+    // SAFETY: the caller holds the mutex (and, in C, has no guard).
+    bus().is_some_and(|b| unsafe {
+        AttrLocked::assume_held(|held| b.matrix_owned_by_default(held, &m, &q))
     })
 }
 

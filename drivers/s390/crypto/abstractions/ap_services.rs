@@ -1,20 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! What `ap.ko` offers AP driver modules besides registration (`include/ap-rs/ap_bus.h`): the
-//! bus attribute mutex with the ownership query that needs it, the host configuration, and the
-//! AP instructions on the bus's facility.
+//! ownership query that needs the bus attribute mutex (`attr_mutex.rs`), the host
+//! configuration, and the AP instructions on the bus's facility.
 
-use core::marker::PhantomData;
 use kernel::{
     error::{code::EINVAL, Result},
     ffi::c_int,
 };
 
+use super::attr_mutex::AttrLocked;
 use crate::model::{hw::QciInfo, mask::Mask};
 
 extern "C" {
-    fn ap_rs_attr_lock();
-    fn ap_rs_attr_unlock();
     fn ap_rs_matrix_owned_by_default(apm: *const u8, aqm: *const u8) -> bool;
     fn ap_rs_qci(block: *mut u8) -> c_int;
     fn ap_rs_tapq(apqn: u16, tbit: c_int, info: *mut u64) -> u32;
@@ -24,40 +22,15 @@ extern "C" {
     fn ap_rs_tapq_many(apqns: *const u16, n: u32, tbit: c_int, status: *mut u32);
 }
 
-/// The AP bus attribute mutex (the C bus's `ap_attr_mutex`), held: the bus holds it while it
-/// asks `in_use`, so a driver takes it before its own locks. Released on drop.
-///
-/// # Invariants
-///
-/// The mutex is held by this thread while the guard exists.
-pub struct AttrGuard {
-    // The mutex must be released by the thread that took it.
-    _not_send: PhantomData<*mut ()>,
-}
-
-impl AttrGuard {
-    /// Takes the mutex (sleeps).
-    pub fn lock() -> AttrGuard {
-        // SAFETY: no precondition; released in `drop`.
-        unsafe { ap_rs_attr_lock() };
-        // INVARIANT: taken above.
-        AttrGuard {
-            _not_send: PhantomData,
-        }
-    }
-
+impl AttrLocked {
     /// Whether any APQN of `apm` x `aqm` belongs to the host's default drivers (apmask/aqmask
-    /// and driver_override).
+    /// and driver_override): `ap_apqn_in_matrix_owned_by_def_drv`, which needs the attribute
+    /// mutex held. The bus holds it while it asks `in_use`, so a driver takes it before its
+    /// own locks.
     pub fn matrix_owned_by_default(&self, apm: &Mask, aqm: &Mask) -> bool {
-        // SAFETY: two 32-byte masks; the mutex is held (type invariant).
+        // SAFETY: two 32-byte masks; the mutex is held by this thread through `self`, which is
+        // borrowed (not a second guard) for the call.
         unsafe { ap_rs_matrix_owned_by_default(apm.0.as_ptr(), aqm.0.as_ptr()) }
-    }
-}
-
-impl Drop for AttrGuard {
-    fn drop(&mut self) {
-        // SAFETY: held by this thread (type invariant).
-        unsafe { ap_rs_attr_unlock() };
     }
 }
 

@@ -7,7 +7,6 @@ use kernel::{
     bindings,
     ffi::{c_char, c_int},
     prelude::*,
-    sync::{lock::Guard, Mutex},
 };
 
 use crate::model::sim::{Clock, Sim};
@@ -76,33 +75,6 @@ unsafe impl Zeroable for Sim<KtimeClock> {}
 /// Allocates an empty simulator in place (it is too large for the kernel stack).
 pub fn new_sim() -> Result<KVBox<Sim<KtimeClock>>> {
     KVBox::init(pin_init::init_zeroed(), GFP_KERNEL)
-}
-
-/// Releases a mutex whose guard was forgotten (the split lock/unlock of a C interface such as
-/// `ap_rs_attr_lock()`/`ap_rs_attr_unlock()`).
-///
-/// # Safety
-///
-/// The caller holds `m`, locked through a guard that was passed to `core::mem::forget`.
-pub unsafe fn unlock_forgotten<T>(m: &Mutex<T>) {
-    // SAFETY: the lock is held (caller); the new guard takes over the forgotten one and
-    // releases the lock when dropped.
-    drop(unsafe { Guard::new(m, ()) });
-}
-
-/// The data of a mutex the caller holds without a guard at hand (see [`unlock_forgotten`]).
-///
-/// # Safety
-///
-/// The caller holds `m` for as long as the returned reference is used, and nobody mutates the
-/// data meanwhile (the holder is the only one who could, and it only reads through this).
-pub unsafe fn held_data<T>(m: &Mutex<T>) -> &T {
-    // SAFETY: the lock is held (caller); the guard is never dropped, so it does not unlock, and
-    // the reference it gives is tied to `m`'s lifetime under the caller's promise.
-    let g = core::mem::ManuallyDrop::new(unsafe { Guard::new(m, ()) });
-    let p: *const T = &**g;
-    // SAFETY: `p` points into `m`, which outlives the returned reference.
-    unsafe { &*p }
 }
 
 /// The AP instructions of the machine (s390 only).

@@ -8,13 +8,20 @@
 #include <linux/module.h>
 #include <linux/workqueue.h>
 #include <linux/jiffies.h>
+#include <linux/mutex.h>
 #include <ap-rs/ap_bus.h>
 #include <ap-rs/ap_helpers.h>
 
+/*
+ * The bus attribute mutex, as the C bus has it: apmask/aqmask writes hold it while
+ * they ask the drivers' in_use, and the drivers take it before their own locks.
+ * Rust reaches it through abstractions/attr_mutex.rs.
+ */
+DEFINE_MUTEX(ap_attr_mutex);
+EXPORT_SYMBOL_GPL(ap_attr_mutex);
+
 EXPORT_SYMBOL_GPL(ap_rs_driver_register);
 EXPORT_SYMBOL_GPL(ap_rs_driver_unregister);
-EXPORT_SYMBOL_GPL(ap_rs_attr_lock);
-EXPORT_SYMBOL_GPL(ap_rs_attr_unlock);
 EXPORT_SYMBOL_GPL(ap_rs_matrix_owned_by_default);
 EXPORT_SYMBOL_GPL(ap_rs_qci);
 EXPORT_SYMBOL_GPL(ap_rs_force_rescan);

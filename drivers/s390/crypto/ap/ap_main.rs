@@ -26,6 +26,7 @@ use kernel::{
 pub mod abs {
     pub mod ap_bus_ffi;
     pub mod ap_driver;
+    pub mod attr_mutex;
     pub mod bus;
     mod bus_tests;
     pub mod device;
@@ -65,9 +66,8 @@ use abs::{
 use scan::Scanning;
 use sim_control::SimControl;
 
-// The abstractions name the bus's state and the attribute mutex's data.
+// The abstractions name the bus's state.
 pub(crate) use bus::ApBus;
-pub(crate) use perms::Attr;
 
 module! {
     type: ApModule,

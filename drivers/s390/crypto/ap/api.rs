@@ -5,15 +5,13 @@
 //! rescans and AP instructions; and the bodies of the scan and poll works.
 
 use core::sync::atomic::Ordering;
-use kernel::{
-    prelude::*,
-    sync::Mutex, //
-};
+use kernel::prelude::*;
 
 use crate::{
     abs::{
         ap_bus_ffi::ApBusApi,
-        ap_driver::DriverRef, //
+        ap_driver::DriverRef,
+        attr_mutex::AttrLocked, //
     },
     bus::ApBus,
     devices::{
@@ -30,8 +28,7 @@ use crate::{
         mask::Mask,
         queue_sm::SmEvent,
         scan, //
-    },
-    perms::Attr, //
+    }, //
 };
 
 impl ApBusApi for ApBus {
@@ -51,11 +48,8 @@ impl ApBusApi for ApBus {
         drv.unregister();
     }
 
-    fn attr_mutex(&self) -> &Mutex<Attr> {
-        &self.perms
-    }
-
-    fn matrix_owned_by_default(&self, attr: &Attr, apm: &Mask, aqm: &Mask) -> bool {
+    fn matrix_owned_by_default(&self, held: &AttrLocked, apm: &Mask, aqm: &Mask) -> bool {
+        let attr = self.perms.get(held);
         attr.perms
             .matrix_owned_by_default_counted(apm, aqm, attr.override_ctr, |q| {
                 self.override_owner(q)

@@ -21,6 +21,10 @@ use kernel::{
 use crate::{
     abs::{
         ap_driver::DriverRef,
+        attr_mutex::{
+            AttrData,
+            AttrLocked, //
+        },
         bus::{
             Bus,
             BusOps,
@@ -101,7 +105,7 @@ pub(crate) struct ApBus {
     #[pin]
     pub(crate) scan: Mutex<DevTable>,
     #[pin]
-    pub(crate) perms: Mutex<Attr>,
+    pub(crate) perms: AttrData<Attr>,
     #[pin]
     pub(crate) drivers: Mutex<KVec<DriverRef>>,
     #[pin]
@@ -200,7 +204,7 @@ impl ApBus {
         };
         Ok(try_pin_init!(Self {
             scan <- new_mutex!(DevTable { cards: KVec::new(), queues: KVec::new() }),
-            perms <- new_mutex!(Attr { perms, override_ctr: 0, masks_in_use: false }),
+            perms: AttrData::new(Attr { perms, override_ctr: 0, masks_in_use: false }),
             drivers <- new_mutex!(KVec::new()),
             bound <- new_mutex!(KVec::new()),
             config <- new_mutex!(Config {
@@ -219,6 +223,12 @@ impl ApBus {
             bus_type: AtomicPtr::new(core::ptr::null_mut()),
             root <- new_mutex!(None),
         }? Error))
+    }
+
+    /// The permission masks as they are now (under the attribute mutex, for a moment).
+    pub(crate) fn perms_now(&self) -> Perms {
+        let held = AttrLocked::lock();
+        self.perms.get(&held).perms
     }
 
     pub(crate) fn bus_raw(&self) -> *const kernel::bindings::bus_type {
@@ -291,7 +301,7 @@ impl BusOps for ApBus {
         let q = apqn_of(dev);
         if dev.kind() == KIND_QUEUE {
             let ovr = Self::override_match(dev, Some(d));
-            if !owner::probe_allowed(&self.perms.lock().perms, q, d.is_default(), ovr) {
+            if !owner::probe_allowed(&self.perms_now(), q, d.is_default(), ovr) {
                 return Err(ENODEV);
             }
         } else if !d.is_default() {

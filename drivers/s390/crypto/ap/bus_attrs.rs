@@ -57,8 +57,8 @@ impl ApBus {
             attr::POLL_TIMEOUT => writeln!(buf, "{}", self.config.lock().poll_timeout),
             attr::AP_MAX_ADAPTER_ID => writeln!(buf, "{}", self.limits.max_apid),
             attr::AP_MAX_DOMAIN_ID => writeln!(buf, "{}", self.limits.max_apqi),
-            attr::APMASK => text::write_mask_attr(buf, &self.perms.lock().perms.apm),
-            attr::AQMASK => text::write_mask_attr(buf, &self.perms.lock().perms.aqm),
+            attr::APMASK => text::write_mask_attr(buf, &self.perms_now().apm),
+            attr::AQMASK => text::write_mask_attr(buf, &self.perms_now().aqm),
             attr::SCANS => writeln!(buf, "{}", self.scan_count.load(Ordering::Acquire)),
             attr::BINDINGS => {
                 let (total, bound) = self.count_bindings();
@@ -77,7 +77,7 @@ impl ApBus {
     pub(crate) fn store_bus_attr(&self, id: u32, input: &[u8]) -> Result {
         match id {
             attr::AP_DOMAIN => {
-                let aqm = self.perms.lock().perms.aqm;
+                let aqm = self.perms_now().aqm;
                 let d =
                     parse::parse_ap_domain(input, self.limits.max_apqi, &aqm).map_err(parse_err)?;
                 self.config.lock().domain = i32::from(d);

@@ -7,6 +7,7 @@
 use kernel::prelude::*;
 
 use crate::{
+    abs::attr_mutex::AttrLocked,
     bus::{
         parse_err,
         ApBus, //
@@ -42,7 +43,8 @@ pub(crate) struct Attr {
 impl ApBus {
     /// `apmask`/`aqmask` writes (`apmask_store`).
     pub(crate) fn store_mask(&self, which: PermMask, input: &[u8]) -> Result {
-        let mut attr = self.perms.lock();
+        let mut held = AttrLocked::lock();
+        let attr = self.perms.get_mut(&mut held);
         let overrides = attr.override_ctr > 0;
         let new =
             match owner::mask_store(&attr.perms, which, input, overrides).map_err(parse_err)? {
@@ -69,7 +71,7 @@ impl ApBus {
             PermMask::Aqmask => attr.perms.aqm = new,
         }
         attr.masks_in_use = owner::apmask_aqmask_in_use(&attr.perms);
-        drop(attr);
+        drop(held);
         self.revise_bindings(&old);
         self.root_uevent(|w| text::write_mask_uevent(w, which, &new));
         Ok(())
@@ -80,7 +82,7 @@ impl ApBus {
     pub(crate) fn revise_bindings(&self, old: &Perms) {
         // One pass over the queues under the scan mutex, reading each queue's published
         // binding: only the queues to reprobe are referenced, and none is locked.
-        let perms = self.perms.lock().perms;
+        let perms = self.perms_now();
         let todo: KVec<DevRef> = {
             let table = self.scan.lock();
             let mut v = KVec::new();

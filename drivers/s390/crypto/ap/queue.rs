@@ -13,6 +13,7 @@ use crate::{
     abs::{
         ap_bus_ffi,
         ap_driver::DriverRef,
+        attr_mutex::AttrLocked,
         bus::ShowBuf,
         device::{
             DeviceSpec,
@@ -220,7 +221,8 @@ impl ApBus {
 
     /// Queue `driver_override` writes (ap_queue.c of 7.3): nothing is reprobed.
     pub(crate) fn driver_override_store(&self, dev: &Dev, input: &[u8]) -> Result {
-        let mut attr = self.perms.lock();
+        let mut held = AttrLocked::lock();
+        let attr = self.perms.get_mut(&mut held);
         let name = parse::driver_override_store(input, input.len(), attr.masks_in_use)
             .map_err(parse_err)?;
         let new = match name {

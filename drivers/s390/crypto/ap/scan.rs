@@ -107,7 +107,7 @@ impl ApBus {
 
     /// The default domain (`ap_select_domain`).
     pub(crate) fn select_domain(&self) {
-        let perms = self.perms.lock().perms;
+        let perms = self.perms_now();
         let (current, qci) = {
             let c = self.config.lock();
             (c.domain, c.qci)

@@ -6,7 +6,7 @@
 use kernel::prelude::*;
 
 use crate::{
-    abs::ap_services::AttrGuard,
+    abs::attr_mutex::AttrLocked,
     matrix_dev::{
         store_err,
         MatrixDev, //
@@ -28,7 +28,7 @@ impl MatrixDev {
     /// `assign_adapter`, `assign_domain`, `assign_control_domain`.
     pub(crate) fn assign(&self, id: u32, r: Resource, input: &[u8]) -> Result {
         // Lock order: the bus attribute mutex, guests, mdevs.
-        let attr = (r != Resource::ControlDomain).then(AttrGuard::lock);
+        let attr = (r != Resource::ControlDomain).then(AttrLocked::lock);
         let (mut guests, mut mdevs) = self.lock_for(Some(id));
         let i = mdevs.index_of(id).ok_or(ENODEV)?;
         let cur = mdevs.at(i)?.matrix;
@@ -111,7 +111,7 @@ impl MatrixDev {
 
     /// The `ap_config` write: all or nothing.
     pub(crate) fn ap_config(&self, id: u32, input: &[u8]) -> Result {
-        let attr = AttrGuard::lock();
+        let attr = AttrLocked::lock();
         let (mut guests, mut mdevs) = self.lock_for(Some(id));
         let i = mdevs.index_of(id).ok_or(ENODEV)?;
         let cur = mdevs.at(i)?.matrix;

@@ -11,7 +11,7 @@
 //! the kernel crate has no abstraction for. This file holds the state under its locks and applies
 //! the model's answers.
 //!
-//! Lock order (as the C driver): `ap.ko`'s attribute mutex ([`AttrGuard`]) -> `guests`
+//! Lock order (as the C driver): `ap.ko`'s attribute mutex ([`abs::attr_mutex::AttrLocked`]) -> `guests`
 //! ([`MatrixDev::guests`]) -> `mdevs` ([`MatrixDev::mdevs`]). The AP bus calls `in_use` with its
 //! attribute mutex held and probe/remove without it.
 
@@ -26,6 +26,7 @@ use kernel::{
 pub mod abs {
     pub mod ap_driver;
     pub mod ap_services;
+    pub mod attr_mutex;
     pub mod bus;
     pub mod device;
     pub mod kvm;
